@@ -1,0 +1,10 @@
+package io.xdyna.shared.event;
+
+/** Every event is about one job and keyed by its id. */
+public interface JobEvent {
+    Integer v();
+
+    String id();
+
+    String tenant();
+}

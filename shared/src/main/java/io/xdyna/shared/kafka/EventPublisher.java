@@ -1,0 +1,58 @@
+package io.xdyna.shared.kafka;
+
+import io.xdyna.shared.event.Events;
+import io.xdyna.shared.event.JobEvent;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+
+/** Sends events keyed by job id through one idempotent producer, shared by a service's parts. */
+public final class EventPublisher implements AutoCloseable {
+    private final Producer<String, byte[]> producer;
+
+    public EventPublisher(String bootstrap, String clientId) {
+        this(new KafkaProducer<>(KafkaSetup.producer(bootstrap, clientId)));
+    }
+
+    public EventPublisher(Producer<String, byte[]> producer) {
+        this.producer = producer;
+    }
+
+    /** Sends and waits for the broker's acknowledgement, so the caller may commit after it. */
+    public void send(String topic, JobEvent event) {
+        sendRaw(topic, event.id(), Events.encode(event), Map.of());
+    }
+
+    /** Sends without waiting (progress updates): ordering per job is still kept by the key. */
+    public void sendAsync(String topic, JobEvent event) {
+        producer.send(new ProducerRecord<>(topic, event.id(), Events.encode(event)));
+    }
+
+    public void sendRaw(String topic, String key, byte[] value, Map<String, String> headers) {
+        RecordHeaders h = new RecordHeaders();
+        headers.forEach((k, v) -> h.add(k, v == null ? new byte[0] : v.getBytes(StandardCharsets.UTF_8)));
+        try {
+            producer.send(new ProducerRecord<>(topic, null, key, value, h)).get(60, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while sending to " + topic, e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new KafkaUnavailableException("cannot send to " + topic + ": " + e, e);
+        }
+    }
+
+    public void flush() {
+        producer.flush();
+    }
+
+    @Override
+    public void close() {
+        producer.close(java.time.Duration.ofSeconds(10));
+    }
+}

@@ -1,0 +1,39 @@
+package io.xdyna.shared.kafka;
+
+/**
+ * Topic names, all under one prefix ({@code XDYNA_TOPIC_PREFIX}, default {@code xdyna.}) so that
+ * several deployments can share a cluster. Every topic is keyed by job id.
+ */
+public record Topics(String prefix) {
+    public static final Topics DEFAULT = new Topics("xdyna.");
+
+    /** Job requests: gateway or external producers to the pose extractor. */
+    public String requests() {
+        return prefix + "jobs.requests";
+    }
+
+    /** Conditions ready: pose extractor to animator (consumed by a share group). */
+    public String conditions() {
+        return prefix + "jobs.conditions";
+    }
+
+    /** Frames ready: animator to encoder. */
+    public String frames() {
+        return prefix + "jobs.frames";
+    }
+
+    /** Job completed: encoder to whoever wants results as events. */
+    public String results() {
+        return prefix + "jobs.results";
+    }
+
+    /** Latest status per job (compacted): every stage to the gateway. */
+    public String status() {
+        return prefix + "jobs.status";
+    }
+
+    /** Records no stage could process, with the reason in headers. */
+    public String deadLetter() {
+        return prefix + "jobs.dlq";
+    }
+}

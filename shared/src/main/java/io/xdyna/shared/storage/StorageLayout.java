@@ -1,0 +1,79 @@
+package io.xdyna.shared.storage;
+
+/**
+ * The one layout of a job's objects: {@code jobs/{id}/inputs|conditions|frames|checkpoints|outputs/...}.
+ * Keys are a pure function of the job id and index, so a redelivered message rewrites the same
+ * objects and never creates a second result.
+ */
+public final class StorageLayout {
+    private StorageLayout() {
+    }
+
+    public static String jobPrefix(String id) {
+        return "jobs/" + id + "/";
+    }
+
+    // inputs, as uploaded (content type kept on the object)
+    public static String inputReference(String id) {
+        return jobPrefix(id) + "inputs/reference";
+    }
+
+    public static String inputDriving(String id) {
+        return jobPrefix(id) + "inputs/driving";
+    }
+
+    public static String inputPose(String id) {
+        return jobPrefix(id) + "inputs/pose";
+    }
+
+    // conditions, written by the pose extractor
+    public static String conditionReference(String id) {
+        return jobPrefix(id) + "conditions/reference.png";
+    }
+
+    public static String conditionPose(String id, int frame) {
+        return jobPrefix(id) + "conditions/pose/" + frameName(frame, "png");
+    }
+
+    public static String conditionFaceLocal(String id, int frame) {
+        return jobPrefix(id) + "conditions/face_local/" + frameName(frame, "png");
+    }
+
+    public static String conditionFaceGlobal(String id, int frame) {
+        return jobPrefix(id) + "conditions/face_global/" + frameName(frame, "png");
+    }
+
+    /** The driving frame after crop and resize, for the comparison grid. */
+    public static String conditionDriving(String id, int frame) {
+        return jobPrefix(id) + "conditions/driving/" + frameName(frame, "jpg");
+    }
+
+    public static String posePreview(String id) {
+        return jobPrefix(id) + "conditions/pose_preview.mp4";
+    }
+
+    // generated frames and sampling checkpoints, written by the animator
+    public static String frame(String id, int frame) {
+        return jobPrefix(id) + "frames/" + frameName(frame, "png");
+    }
+
+    public static String checkpoint(String id) {
+        return jobPrefix(id) + "checkpoints/latents.bin";
+    }
+
+    // outputs, written by the encoder
+    public static String outputResult(String id) {
+        return jobPrefix(id) + "outputs/result.mp4";
+    }
+
+    public static String output(String id, String fileName) {
+        return jobPrefix(id) + "outputs/" + fileName;
+    }
+
+    static String frameName(int frame, String ext) {
+        if (frame < 0) {
+            throw new IllegalArgumentException("negative frame index " + frame);
+        }
+        return String.format("%05d.%s", frame, ext);
+    }
+}
