@@ -1,0 +1,30 @@
+package io.xdyna.shared.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class EnvTest {
+    @Test
+    void typedValuesWithDefaultsAndErrorsNamingTheVariable() {
+        Env env = new Env(Map.of("A", "12", "B", "yes", "C", "abc", "D", " "));
+        assertThat(env.integer("A", 1, 0, 100)).isEqualTo(12);
+        assertThat(env.integer("MISSING", 5, 0, 100)).isEqualTo(5);
+        assertThat(env.bool("B", false)).isTrue();
+        assertThat(env.string("D", "dflt")).isEqualTo("dflt");
+        assertThatThrownBy(() -> env.integer("C", 1, 0, 9)).hasMessageContaining("C must be an integer");
+        assertThatThrownBy(() -> env.integer("A", 1, 0, 9)).hasMessageContaining("A must be between 0 and 9");
+        assertThatThrownBy(() -> env.required("NOPE")).hasMessageContaining("NOPE must be set");
+        assertThatThrownBy(() -> env.bool("C", true)).hasMessageContaining("C must be true or false");
+    }
+
+    @Test
+    void commonConfigDefaultsPointAtALocalStack() {
+        CommonConfig c = CommonConfig.from(new Env(Map.of("S3_ENDPOINT", "http://127.0.0.1:9999")));
+        assertThat(c.kafkaBootstrap()).isEqualTo("localhost:9092");
+        assertThat(c.s3PublicEndpoint()).isEqualTo("http://127.0.0.1:9999");
+        assertThat(c.topics().status()).isEqualTo("xdyna.jobs.status");
+    }
+}
