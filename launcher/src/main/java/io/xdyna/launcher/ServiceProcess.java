@@ -1,0 +1,115 @@
+package io.xdyna.launcher;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One service of the local stack as its own JVM (same classpath as the launcher), with its log in
+ * a file. Supervised: if it dies unexpectedly it is started again, as a process manager or
+ * Kubernetes would, so that a killed service resumes its work.
+ */
+final class ServiceProcess {
+    private static final Logger LOG = LoggerFactory.getLogger(ServiceProcess.class);
+
+    private final String name;
+    private final String mainClass;
+    private final Map<String, String> env;
+    private final Path logFile;
+    private final String heap;
+    private volatile Process process;
+    private volatile boolean stopping;
+    private int restarts;
+
+    ServiceProcess(String name, String mainClass, Map<String, String> env, Path logFile, String heap) {
+        this.name = name;
+        this.mainClass = mainClass;
+        this.env = env;
+        this.logFile = logFile;
+        this.heap = heap;
+    }
+
+    String name() {
+        return name;
+    }
+
+    synchronized void start() throws IOException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add("-Xmx" + heap);
+        cmd.add("-Dai.djl.offline=true");
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(mainClass);
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().putAll(env);
+        pb.redirectErrorStream(true);
+        pb.redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
+        process = pb.start();
+        LOG.info("started {} (pid {}), log: {}", name, process.pid(), logFile);
+        Process p = process;
+        p.onExit().thenAccept(this::onExit);
+    }
+
+    private synchronized void onExit(Process exited) {
+        if (stopping || exited != process) {
+            return;
+        }
+        restarts++;
+        long delay = Math.min(30, 1L << Math.min(restarts, 5));
+        LOG.warn("{} exited with status {}; restarting in {} s (restart #{}), see {}", name, exited.exitValue(), delay,
+                restarts, logFile);
+        new Thread(() -> {
+            try {
+                TimeUnit.SECONDS.sleep(delay);
+                if (!stopping) {
+                    start();
+                }
+            } catch (Exception e) {
+                LOG.error("cannot restart {}", name, e);
+            }
+        }, "restart-" + name).start();
+    }
+
+    Long pid() {
+        Process p = process;
+        return p != null && p.isAlive() ? p.pid() : null;
+    }
+
+    /** SIGKILL, for failure drills: the supervisor brings it back. */
+    void kill() {
+        Process p = process;
+        if (p != null) {
+            p.destroyForcibly();
+        }
+    }
+
+    /** SIGTERM, then waits for the graceful shutdown (SIGKILL after the timeout). */
+    void stop(long timeoutSeconds) {
+        stopping = true;
+        Process p = process;
+        if (p == null || !p.isAlive()) {
+            return;
+        }
+        p.destroy();
+        try {
+            if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+                LOG.warn("{} did not stop within {} s; killing it", name, timeoutSeconds);
+                p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return name + (pid() == null ? " (down)" : " (pid " + pid() + ")") + " log " + logFile + File.separator;
+    }
+}
