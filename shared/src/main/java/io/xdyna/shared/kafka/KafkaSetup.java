@@ -8,9 +8,12 @@ import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -62,6 +65,30 @@ public final class KafkaSetup {
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000);
         return Admin.create(p);
+    }
+
+    /**
+     * Share groups start at the latest offset unless told otherwise, which would silently skip every
+     * job queued before the first consumer joined. Sets {@code share.auto.offset.reset=earliest} (and
+     * the acquisition lock duration, if given) on the group; idempotent.
+     */
+    public static void ensureShareGroup(String bootstrap, String groupId, Integer lockDurationMs) {
+        List<AlterConfigOp> ops = new ArrayList<>();
+        ops.add(new AlterConfigOp(new ConfigEntry("share.auto.offset.reset", "earliest"), AlterConfigOp.OpType.SET));
+        if (lockDurationMs != null) {
+            ops.add(new AlterConfigOp(new ConfigEntry("share.record.lock.duration.ms", lockDurationMs.toString()),
+                    AlterConfigOp.OpType.SET));
+        }
+        try (Admin admin = admin(bootstrap)) {
+            admin.incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.GROUP, groupId), ops)).all()
+                    .get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while configuring share group " + groupId, e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("cannot configure share group " + groupId + ": " + e.getCause(),
+                    e.getCause());
+        }
     }
 
     /**
