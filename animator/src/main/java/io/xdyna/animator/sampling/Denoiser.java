@@ -5,6 +5,10 @@ import ai.djl.ndarray.NDArray;
 /**
  * One guided network evaluation for one context window: UNet (+ ControlNet residuals) in the real
  * pipeline, a closed-form toy model in tests.
+ *
+ * <p>Ownership: {@code latentInput} belongs to the loop and is closed after the window; the returned
+ * array is taken over by the loop (attached to its per-window manager and closed once accumulated),
+ * so return a fresh array, on the input's device; any dtype (it is cast to the latents' dtype).
  */
 @FunctionalInterface
 public interface Denoiser {
