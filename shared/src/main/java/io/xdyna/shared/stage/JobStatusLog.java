@@ -1,0 +1,143 @@
+package io.xdyna.shared.stage;
+
+import io.xdyna.shared.event.Events;
+import io.xdyna.shared.event.JobStatus;
+import io.xdyna.shared.kafka.KafkaSetup;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The latest status of every job, read from the compacted status topic from the beginning (no
+ * consumer group: every reader sees every partition). Terminal states are sticky: a late progress
+ * update from a stage never overrides SUCCEEDED, FAILED or CANCELLED. Used by stages to notice
+ * cancellations, and usable as the gateway's status view.
+ */
+public final class JobStatusLog implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(JobStatusLog.class);
+
+    private final String topic;
+    private final KafkaConsumer<String, byte[]> consumer;
+    private final Map<String, JobStatus> latest = new ConcurrentHashMap<>();
+    private final List<Consumer<JobStatus>> listeners = new CopyOnWriteArrayList<>();
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final Thread thread;
+    private volatile boolean caughtUp;
+
+    public JobStatusLog(String bootstrap, String topic, String clientId) {
+        this.topic = topic;
+        Properties p = KafkaSetup.consumer(bootstrap, null, clientId);
+        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 500);
+        this.consumer = new KafkaConsumer<>(p);
+        this.thread = new Thread(this::loop, clientId + "-status-log");
+        this.thread.setDaemon(true);
+    }
+
+    public JobStatusLog start() {
+        thread.start();
+        return this;
+    }
+
+    /** True once everything that was in the topic at start has been read. */
+    public boolean caughtUp() {
+        return caughtUp;
+    }
+
+    public Optional<JobStatus> get(String id) {
+        return Optional.ofNullable(latest.get(id));
+    }
+
+    public boolean cancelled(String id) {
+        JobStatus s = latest.get(id);
+        return s != null && s.state() == io.xdyna.shared.job.JobState.CANCELLED;
+    }
+
+    /** A snapshot of all known jobs' latest states. */
+    public List<JobStatus> all() {
+        return new ArrayList<>(latest.values());
+    }
+
+    /** Called on the reader thread for every accepted update; keep it quick. */
+    public void onUpdate(Consumer<JobStatus> listener) {
+        listeners.add(listener);
+    }
+
+    /** Whether {@code next} replaces {@code prev}: anything replaces a live state, nothing a terminal one. */
+    public static boolean supersedes(JobStatus prev, JobStatus next) {
+        return prev == null || !prev.state().terminal();
+    }
+
+    private void loop() {
+        try {
+            List<TopicPartition> partitions = new ArrayList<>();
+            while (partitions.isEmpty() && running.get()) {
+                List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(10));
+                if (infos != null) {
+                    infos.forEach(i -> partitions.add(new TopicPartition(i.topic(), i.partition())));
+                }
+            }
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            while (running.get()) {
+                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                    apply(r);
+                }
+                if (!caughtUp && end.entrySet().stream().allMatch(e -> consumer.position(e.getKey()) >= e.getValue())) {
+                    caughtUp = true;
+                    LOG.info("status log caught up: {} jobs", latest.size());
+                }
+            }
+        } catch (WakeupException e) {
+            // closing
+        } catch (Exception e) {
+            LOG.error("status log reader stopped", e);
+        } finally {
+            consumer.close();
+        }
+    }
+
+    private void apply(ConsumerRecord<String, byte[]> r) {
+        if (r.value() == null) {
+            latest.remove(r.key());
+            return;
+        }
+        JobStatus s;
+        try {
+            s = Events.decode(r.value(), JobStatus.class);
+        } catch (RuntimeException e) {
+            LOG.warn("ignoring unreadable status record {}@{}: {}", r.key(), r.offset(), e.getMessage());
+            return;
+        }
+        JobStatus updated = latest.compute(s.id(), (k, prev) -> supersedes(prev, s) ? s : prev);
+        if (updated == s) {
+            listeners.forEach(l -> l.accept(s));
+        }
+    }
+
+    @Override
+    public void close() {
+        running.set(false);
+        consumer.wakeup();
+        try {
+            thread.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
