@@ -13,13 +13,14 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.ext.web.Router;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Runs one {@link ManagedService}: a Vert.x instance with Micrometer metrics, the service, and an
- * HTTP server for health, metrics and the service's own routes. {@link #stop()} (also on SIGTERM)
+ * HTTP server for health, metrics and the service's own routes. {@link #stop(Duration)} (also on SIGTERM)
  * stops the service gracefully, then the server and Vert.x.
  */
 public final class ServiceRunner implements AutoCloseable {
@@ -32,11 +33,12 @@ public final class ServiceRunner implements AutoCloseable {
 
     public ServiceRunner(ManagedService service) {
         this.service = service;
+        // common tags first: a filter added after meters exist would not apply to them
+        registry.config().commonTags("service", service.name());
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
         new JvmGcMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
-        registry.config().commonTags("service", service.name());
         this.vertx = Vertx.builder()
                 .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
                 .withMetrics(new MicrometerMetricsFactory(registry))
@@ -65,23 +67,29 @@ public final class ServiceRunner implements AutoCloseable {
         return registry;
     }
 
-    public Future<Void> stop() {
-        Future<Void> closeServer = server == null ? Future.succeededFuture() : server.close();
-        return closeServer.transform(ar -> service.stop()).transform(ar -> {
-            if (ar.failed()) {
-                LOG.warn("{} did not stop cleanly", service.name(), ar.cause());
-            }
-            return vertx.close();
-        });
+    /**
+     * Stops the HTTP server and the service (which finishes or hands back its job), then Vert.x.
+     * Blocking; call it from a plain thread (shutdown hook, test), never from an event loop: closing
+     * Vert.x from inside one of its own callbacks can never complete.
+     */
+    public void stop(Duration timeout) {
+        try {
+            Future<Void> closeServer = server == null ? Future.succeededFuture() : server.close();
+            closeServer.transform(ar -> service.stop()).toCompletionStage().toCompletableFuture()
+                    .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            LOG.warn("{} did not stop cleanly: {}", service.name(), e.toString());
+        }
+        try {
+            vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            LOG.warn("closing Vert.x for {}: {}", service.name(), e.toString());
+        }
     }
 
     @Override
     public void close() {
-        try {
-            stop().toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            LOG.warn("stopping {}", service.name(), e);
-        }
+        stop(Duration.ofSeconds(120));
     }
 
     /**

@@ -1,0 +1,381 @@
+package io.xdyna.encoder.service;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.xdyna.encoder.audio.AudioClip;
+import io.xdyna.encoder.audio.AudioExtractor;
+import io.xdyna.encoder.audio.AudioSpan;
+import io.xdyna.encoder.extras.ComparisonGrid;
+import io.xdyna.encoder.extras.GifPreview;
+import io.xdyna.encoder.extras.Poster;
+import io.xdyna.encoder.frames.BgrImage;
+import io.xdyna.encoder.frames.FrameFetcher;
+import io.xdyna.encoder.frames.FrameReader;
+import io.xdyna.encoder.frames.FrameSequence;
+import io.xdyna.encoder.metadata.JobMetadata;
+import io.xdyna.encoder.video.Mp4Writer;
+import io.xdyna.encoder.video.VideoSettings;
+import io.xdyna.shared.event.FramesReady;
+import io.xdyna.shared.event.JobCompleted;
+import io.xdyna.shared.event.JobStatus;
+import io.xdyna.shared.job.ErrorCode;
+import io.xdyna.shared.job.JobFailure;
+import io.xdyna.shared.job.JobParams;
+import io.xdyna.shared.job.JobState;
+import io.xdyna.shared.kafka.Topics;
+import io.xdyna.shared.stage.StageContext;
+import io.xdyna.shared.stage.StageHandler;
+import io.xdyna.shared.storage.ObjectStore;
+import io.xdyna.shared.storage.StorageLayout;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import org.bytedeco.javacv.FrameRecorder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The encoder's work on one job: fetch and check the generated frames, decode them once and feed
+ * every output from that one pass (result MP4 with the driving video's sound, comparison MP4,
+ * poster, preview), upload each output only once its file is complete, write the metadata, then
+ * announce the outputs ({@code JobCompleted} and the SUCCEEDED status). Object keys depend only on
+ * the job id, so a redelivered event rewrites the same objects.
+ *
+ * <p>Only the result is essential: if an extra cannot be made (a condition frame is damaged, the
+ * driving video's sound will not decode) the job still succeeds without it and the metadata's
+ * {@code notes} say why.
+ */
+public final class EncodeHandler implements StageHandler<FramesReady>, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(EncodeHandler.class);
+
+    public static final String RESULT = "result";
+    public static final String COMPARISON = "comparison";
+    public static final String POSTER = "poster";
+    public static final String PREVIEW = "preview";
+    public static final String METADATA = "metadata";
+
+    static final String MP4 = "video/mp4";
+    static final String JPEG = "image/jpeg";
+    static final String GIF = "image/gif";
+    static final String JSON = "application/json";
+
+    private final EncoderConfig config;
+    private final ObjectStore store;
+    private final Topics topics;
+    private final MeterRegistry metrics;
+    private final ExecutorService io;
+    private final ExecutorService decoders;
+
+    public EncodeHandler(EncoderConfig config, ObjectStore store, MeterRegistry metrics) {
+        this.config = config;
+        this.store = store;
+        this.topics = config.common().topics();
+        this.metrics = metrics;
+        this.io = Executors.newFixedThreadPool(4, named("encoder-io"));
+        this.decoders = Executors.newFixedThreadPool(Math.max(1, Runtime.getRuntime().availableProcessors()),
+                named("encoder-decode"));
+    }
+
+    @Override
+    public void handle(FramesReady e, StageContext ctx) throws Exception {
+        ctx.started("encoding " + e.frameCount() + " frames");
+        long start = System.nanoTime();
+        JobParams params = e.params() != null ? e.params() : JobParams.defaults();
+        double fps = params.outputFps(e.sourceFps());
+        Path dir = config.workDir().resolve(e.id());
+        deleteTree(dir);
+        Files.createDirectories(dir);
+        try {
+            JobMetadata meta = new JobMetadata(e, fps);
+            meta.put("video", Map.of("codec", "h264 (" + VideoSettings.CODEC + ")", "profile", "high",
+                    "pixelFormat", "yuv420p", "crf", config.video().crf(), "preset", config.video().preset()));
+
+            long t = System.nanoTime();
+            FrameSequence frames = new FrameFetcher(store, io).fetch(e.id(), e.frameCount(), e.width(), e.height(),
+                    dir.resolve("frames"));
+            meta.timing("downloadFrames", secondsSince(t));
+
+            t = System.nanoTime();
+            AudioClip audio = audio(e, params, fps, dir, meta);
+            meta.timing("audio", secondsSince(t));
+
+            t = System.nanoTime();
+            Map<String, Path> files = encode(e, ctx, frames, fps, audio, dir, meta);
+            meta.timing("encode", secondsSince(t));
+
+            t = System.nanoTime();
+            Map<String, String> outputs = upload(e.id(), files, meta);
+            meta.timing("upload", secondsSince(t));
+            meta.timing("total", secondsSince(start));
+            String metaKey = StorageLayout.output(e.id(), "metadata.json");
+            if (config.extras()) {
+                store.put(metaKey, meta.toJson(), JSON);
+                outputs.put(METADATA, metaKey);
+            }
+
+            ctx.emit(topics.results(), new JobCompleted(null, e.id(), e.tenant(), outputs, e.frameCount(), fps));
+            Map<String, Object> detail = new LinkedHashMap<>();
+            detail.put("frames", e.frameCount());
+            detail.put("fps", fps);
+            detail.put("audio", audio != null);
+            detail.put("encodeSeconds", Math.round(secondsSince(start) * 100) / 100.0);
+            ctx.status().publish(new JobStatus(null, e.id(), e.tenant(), JobState.SUCCEEDED, 1.0,
+                    String.format(Locale.ROOT, "done: %d frames at %.3g fps", e.frameCount(), fps), null, outputs,
+                    detail, null));
+            metrics.counter("xdyna.encoder.frames").increment(e.frameCount());
+        } finally {
+            deleteTree(dir);
+        }
+    }
+
+    /** The sound to mux, or null (with a note saying why). Never fails the job. */
+    private AudioClip audio(FramesReady e, JobParams params, double fps, Path dir, JobMetadata meta) {
+        Map<String, Object> info = new LinkedHashMap<>();
+        meta.put("audio", info);
+        info.put("included", false);
+        String why = audioUnavailable(e);
+        if (why == null) {
+            AudioSpan span = AudioSpan.of(e.frameCount(), params.stride(), e.sourceFps(), fps);
+            info.put("sourceSeconds", span.sourceSeconds());
+            info.put("tempo", span.tempo());
+            if (!span.usable()) {
+                why = String.format(Locale.ROOT, "the output plays %.2fx the driving video's speed; sound stretched"
+                        + " that far is not worth hearing (limit %.0fx)", span.tempo(), AudioSpan.MAX_TEMPO);
+            } else {
+                try {
+                    Path driving = dir.resolve("driving");
+                    store.download(StorageLayout.inputDriving(e.id()), driving);
+                    AudioExtractor.Result r = AudioExtractor.extract(driving, span);
+                    if (r instanceof AudioExtractor.Found f) {
+                        info.put("included", true);
+                        info.put("sampleRate", f.clip().sampleRate());
+                        info.put("channels", f.clip().channels());
+                        info.put("seconds", f.clip().seconds());
+                        return f.clip();
+                    }
+                    why = ((AudioExtractor.Absent) r).reason();
+                } catch (Exception ex) {
+                    LOG.warn("job {}: driving video sound unusable: {}", e.id(), ex.toString());
+                    why = "the driving video's sound could not be decoded: " + ex.getMessage();
+                }
+            }
+        }
+        info.put("reason", why);
+        return null;
+    }
+
+    private String audioUnavailable(FramesReady e) {
+        if (!config.audio()) {
+            return "turned off (XDYNA_ENCODER_AUDIO=false)";
+        }
+        if (!(e.sourceFps() > 0)) {
+            return "the driving video's frame rate is unknown, so its sound cannot be lined up";
+        }
+        if (!store.exists(StorageLayout.inputDriving(e.id()))) {
+            return "no driving video at " + StorageLayout.inputDriving(e.id())
+                    + " (inputs not uploaded through the gateway)";
+        }
+        return null;
+    }
+
+    /** One decoding pass feeding every output; returns the finished files by output name. */
+    private Map<String, Path> encode(FramesReady e, StageContext ctx, FrameSequence frames, double fps,
+            AudioClip audio, Path dir, JobMetadata meta) throws Exception {
+        int n = frames.size();
+        Map<String, Path> files = new LinkedHashMap<>();
+        Path resultFile = dir.resolve("result.mp4");
+        Extra comparison = null;
+        GifPreview preview = null;
+        byte[] poster = null;
+        int posterIndex = Poster.frameIndex(n);
+        ConditionPanels panels = null;
+        ComparisonGrid grid = null;
+        try (FrameReader reader = new FrameReader(frames, decoders, decoders instanceof java.util.concurrent.ThreadPoolExecutor
+                tp ? tp.getMaximumPoolSize() * 2 : 4);
+                Mp4Writer result = new Mp4Writer(resultFile, frames.width(), frames.height(), fps, config.video(),
+                        audio)) {
+            if (config.extras()) {
+                preview = GifPreview.standard(frames.width(), frames.height(), n, fps);
+                List<ConditionPanels.Kind> kinds = ConditionPanels.present(store, e.id());
+                if (kinds.isEmpty()) {
+                    meta.note(COMPARISON, "no condition frames found under " + StorageLayout.jobPrefix(e.id())
+                            + "conditions/");
+                } else {
+                    panels = ConditionPanels.open(store, e.id(), kinds, n, io);
+                    List<String> labels = new java.util.ArrayList<>(panels.labels());
+                    labels.add("result");
+                    grid = new ComparisonGrid(labels, frames.width(), frames.height());
+                    comparison = new Extra(COMPARISON, dir.resolve("comparison.mp4"), new Mp4Writer(
+                            dir.resolve("comparison.mp4"), grid.width(), grid.height(), fps, config.video(), null));
+                }
+            }
+            for (int i = 0; i < n; i++) {
+                if (ctx.stopping()) {
+                    throw new InterruptedException("the service is stopping");
+                }
+                BgrImage frame = reader.next();
+                result.write(frame);
+                if (preview != null) {
+                    preview.offer(i, frame);
+                }
+                if (config.extras() && i == posterIndex) {
+                    poster = Poster.jpeg(frame, 0.9f);
+                }
+                if (comparison != null && comparison.alive()) {
+                    final Extra c = comparison;
+                    final ConditionPanels cp = panels;
+                    final ComparisonGrid cg = grid;
+                    c.run(() -> {
+                        List<BgrImage> row = new java.util.ArrayList<>(cp.next());
+                        row.add(frame);
+                        c.writer.write(cg.compose(row));
+                    }, meta);
+                }
+                ctx.progress((i + 1.0) / n * 0.9, "encoded " + (i + 1) + " of " + n + " frames",
+                        Map.of("frame", i + 1, "frames", n));
+            }
+            result.finish();
+            files.put(RESULT, resultFile);
+            if (comparison != null && comparison.alive()) {
+                final Extra c = comparison;
+                c.run(() -> c.writer.finish(), meta);
+                if (c.alive()) {
+                    files.put(COMPARISON, c.file);
+                }
+            }
+        } catch (FrameRecorder.Exception ex) {
+            throw JobFailure.permanent(ErrorCode.ENCODE_FAILED, "the video encoder failed: " + ex.getMessage(), ex);
+        } finally {
+            if (comparison != null) {
+                comparison.writer.close();
+            }
+            if (panels != null) {
+                panels.close();
+            }
+        }
+        if (poster != null) {
+            Path p = dir.resolve("poster.jpg");
+            Files.write(p, poster);
+            files.put(POSTER, p);
+        }
+        if (preview != null) {
+            try {
+                Path p = dir.resolve("preview.gif");
+                Files.write(p, preview.encode());
+                files.put(PREVIEW, p);
+            } catch (IOException | RuntimeException ex) {
+                LOG.warn("job {}: preview failed", e.id(), ex);
+                meta.note(PREVIEW, "the preview could not be made: " + ex);
+            }
+        }
+        return files;
+    }
+
+    /** Uploads finished files (extras first, the result last) and returns name to key. */
+    private Map<String, String> upload(String id, Map<String, Path> files, JobMetadata meta) throws IOException {
+        Map<String, String> outputs = new LinkedHashMap<>();
+        List<String> order = Stream.of(COMPARISON, POSTER, PREVIEW, RESULT).filter(files::containsKey).toList();
+        for (String name : order) {
+            Path f = files.get(name);
+            String key = key(id, name);
+            String type = contentType(name);
+            store.putFile(key, f, type);
+            outputs.put(name, key);
+            meta.output(name, key, type, Files.size(f));
+        }
+        return outputs;
+    }
+
+    static String key(String id, String name) {
+        return switch (name) {
+            case RESULT -> StorageLayout.outputResult(id);
+            case COMPARISON -> StorageLayout.output(id, "comparison.mp4");
+            case POSTER -> StorageLayout.output(id, "poster.jpg");
+            case PREVIEW -> StorageLayout.output(id, "preview.gif");
+            case METADATA -> StorageLayout.output(id, "metadata.json");
+            default -> throw new IllegalArgumentException(name);
+        };
+    }
+
+    static String contentType(String name) {
+        return switch (name) {
+            case RESULT, COMPARISON -> MP4;
+            case POSTER -> JPEG;
+            case PREVIEW -> GIF;
+            case METADATA -> JSON;
+            default -> throw new IllegalArgumentException(name);
+        };
+    }
+
+    /** An optional output that stops, with a note, at its first failure instead of failing the job. */
+    private static final class Extra {
+        final String name;
+        final Path file;
+        final Mp4Writer writer;
+        private boolean alive = true;
+
+        Extra(String name, Path file, Mp4Writer writer) {
+            this.name = name;
+            this.file = file;
+            this.writer = writer;
+        }
+
+        boolean alive() {
+            return alive;
+        }
+
+        void run(Step step, JobMetadata meta) {
+            try {
+                step.run();
+            } catch (Exception ex) {
+                LOG.warn("{} output abandoned", name, ex);
+                meta.note(name, "could not be made: " + ex.getMessage());
+                alive = false;
+                writer.close();
+            }
+        }
+    }
+
+    @FunctionalInterface
+    private interface Step {
+        void run() throws Exception;
+    }
+
+    private static double secondsSince(long nanos) {
+        return (System.nanoTime() - nanos) / 1e9;
+    }
+
+    static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    private static java.util.concurrent.ThreadFactory named(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    @Override
+    public void close() {
+        io.shutdownNow();
+        decoders.shutdownNow();
+    }
+}
