@@ -1,0 +1,94 @@
+package io.xdyna.animator.bench;
+
+import io.xdyna.animator.model.AnimatorModels;
+import io.xdyna.animator.model.Network;
+import io.xdyna.animator.pipeline.AnimationPipeline;
+import io.xdyna.animator.pipeline.AnimationRequest;
+import io.xdyna.animator.pipeline.PipelineOptions;
+import io.xdyna.animator.pipeline.RgbImage;
+import io.xdyna.animator.sampling.ContextWindows;
+import io.xdyna.animator.sampling.SamplingListener;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Measures the sampling loop on a bundle: the share of step time spent outside network forwards (the
+ * Java-side overhead: windows, concatenation, guidance, DDIM), and network frame-evaluations per
+ * generated frame and step against the reference's.
+ *
+ * <pre>java -cp ... io.xdyna.animator.bench.AnimatorBench [bundleDir] [frames] [width] [height] [steps] [device]</pre>
+ */
+public final class AnimatorBench {
+    private AnimatorBench() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path dir = Path.of(args.length > 0 ? args[0] : "pretrained_weights/tiny-xdyna");
+        int frames = args.length > 1 ? Integer.parseInt(args[1]) : 48;
+        int width = args.length > 2 ? Integer.parseInt(args[2]) : 128;
+        int height = args.length > 3 ? Integer.parseInt(args[3]) : 128;
+        int steps = args.length > 4 ? Integer.parseInt(args[4]) : 4;
+        String device = args.length > 5 ? args[5] : "auto";
+        try (AnimatorModels models = AnimatorModels.load(dir, device)) {
+            for (boolean reuse : new boolean[] {false, true}) {
+                AnimationPipeline pipeline = new AnimationPipeline(models, new PipelineOptions(reuse, 0));
+                AnimationRequest r = request(width, height, frames, steps);
+                try (AnimationPipeline.Prepared p = pipeline.prepare(r)) {
+                    var init = pipeline.initialLatents(p);
+                    pipeline.sample(p, init.duplicate(), steps - 1, SamplingListener.NONE); // warm-up
+                    Map<String, long[]> before = snapshot(models);
+                    long t0 = System.nanoTime();
+                    pipeline.sample(p, init, 0, SamplingListener.NONE).toFloatArray(); // sync the device
+                    long wall = System.nanoTime() - t0;
+                    Map<String, long[]> after = snapshot(models);
+                    long inNets = 0;
+                    StringBuilder evals = new StringBuilder();
+                    for (String role : List.of("unet", "controlnet_pose", "controlnet_face")) {
+                        long[] a = after.get(role);
+                        long[] b = before.get(role);
+                        inNets += a[1] - b[1];
+                        evals.append(String.format(" %s %.2f", role, (a[2] - b[2]) / (double) frames / steps));
+                    }
+                    System.out.printf("%s on %s, %d frames %dx%d, %d steps, ControlNet reuse %s:%n", models.manifest()
+                            .name(), models.device().device(), frames, width, height, steps, reuse);
+                    System.out.printf("  %.1f ms per step, %.1f%% of step time outside network forwards%n",
+                            wall / 1e6 / steps, 100.0 * (wall - inNets) / wall);
+                    System.out.printf("  frame-evaluations per generated frame and step:%s%n", evals);
+                }
+            }
+            int windows = ContextWindows.uniform(frames, 0).size();
+            int covered = ContextWindows.uniform(frames, 0).stream().mapToInt(w -> w.length).sum();
+            System.out.printf("reference: unet %.2f, each ControlNet %.2f (%d windows, 2x(|w|+1) UNet and 2x|w|"
+                    + " ControlNet frames per window)%n", 2.0 * (covered + windows) / frames, 2.0 * covered / frames,
+                    windows);
+        }
+    }
+
+    private static Map<String, long[]> snapshot(AnimatorModels models) {
+        Map<String, long[]> m = new java.util.HashMap<>();
+        for (Network n : models.networks().values()) {
+            m.put(n.role(), new long[] {n.calls(), n.nanos(), n.frames()});
+        }
+        return m;
+    }
+
+    private static AnimationRequest request(int w, int h, int frames, int steps) {
+        List<RgbImage> pose = new ArrayList<>();
+        List<RgbImage> face = new ArrayList<>();
+        byte[] ref = new byte[w * h * 3];
+        for (int i = 0; i < ref.length; i++) {
+            ref[i] = (byte) (i * 31 % 251);
+        }
+        for (int i = 0; i < frames; i++) {
+            byte[] px = new byte[w * h * 3];
+            for (int j = (i * 97) % 50; j < px.length; j += 50) {
+                px[j] = (byte) 255;
+            }
+            pose.add(new RgbImage(w, h, px));
+            face.add(new RgbImage(w, h, px));
+        }
+        return new AnimationRequest(w, h, steps, 7.5, 1, "", "", true, new RgbImage(w, h, ref), pose, face, face);
+    }
+}

@@ -1,0 +1,278 @@
+package io.xdyna.animator.pipeline;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import io.xdyna.animator.model.AnimatorModels;
+import io.xdyna.animator.model.BundleManifest;
+import io.xdyna.animator.sampling.ConditionNorm;
+import io.xdyna.animator.sampling.ContextWindows;
+import io.xdyna.animator.sampling.DdimScheduler;
+import io.xdyna.animator.sampling.Denoiser;
+import io.xdyna.animator.sampling.LatentInit;
+import io.xdyna.animator.sampling.SamplingListener;
+import io.xdyna.animator.sampling.SamplingLoop;
+import io.xdyna.shared.job.ErrorCode;
+import io.xdyna.shared.job.JobFailure;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * X-Dyna's cross-identity sampling (XDYNA.md, "Sampling loop") on a loaded bundle: embeddings,
+ * reference latent, conditions, initial latents, the denoising loop over context windows, and VAE
+ * decoding to 8-bit frames. Every random draw comes from {@link SeededRandom} with the job's seed,
+ * so the same request on the same device gives the same frames bit for bit, and a job resumed from
+ * a checkpoint continues exactly as the first attempt would have.
+ */
+public final class AnimationPipeline {
+    private final AnimatorModels models;
+    private final BundleManifest manifest;
+    private final PipelineOptions options;
+    private final DdimScheduler scheduler;
+
+    public AnimationPipeline(AnimatorModels models, PipelineOptions options) {
+        this.models = models;
+        this.manifest = models.manifest();
+        this.options = options;
+        this.scheduler = new DdimScheduler(manifest.scheduler().toConfig());
+    }
+
+    public AnimatorModels models() {
+        return models;
+    }
+
+    /** Everything the loop needs for one job, on one manager; close it to free the tensors. */
+    public final class Prepared implements AutoCloseable {
+        final NDManager manager;
+        final AnimationRequest request;
+        NDArray unetEmb;
+        NDArray textUncond;
+        NDArray textCond;
+        NDArray refLatent; // [1,C,h,w], scaled
+        NDArray poseCond;
+        NDArray faceCond;
+
+        Prepared(NDManager manager, AnimationRequest request) {
+            this.manager = manager;
+            this.request = request;
+        }
+
+        public NDManager manager() {
+            return manager;
+        }
+
+        public AnimationRequest request() {
+            return request;
+        }
+
+        /** The latent tensor shape {@code [1,C,F+1,h,w]}. */
+        public Shape latentShape() {
+            return new Shape(1, manifest.latentChannels(), request.frames() + 1,
+                    manifest.latentSize(request.height()), manifest.latentSize(request.width()));
+        }
+
+        @Override
+        public void close() {
+            manager.close();
+        }
+    }
+
+    /**
+     * Checks the request against the bundle (INVALID_PARAMS) and the memory it would need
+     * (OUT_OF_MEMORY) before any work.
+     */
+    public void check(AnimationRequest r) {
+        int mult = manifest.sizeMultiple();
+        List<String> p = new ArrayList<>();
+        if (r.width() % mult != 0 || r.height() % mult != 0) {
+            p.add("width and height must be multiples of " + mult + " for model " + manifest.name() + ", got "
+                    + r.width() + "x" + r.height() + " (try " + round(r.width(), mult) + "x" + round(r.height(), mult)
+                    + ")");
+        }
+        if (r.frames() < 1) {
+            p.add("there are no frames to generate");
+        }
+        if (r.reference().width() != r.width() || r.reference().height() != r.height()) {
+            p.add("the reference condition is " + r.reference().width() + "x" + r.reference().height()
+                    + ", the job says " + r.width() + "x" + r.height());
+        }
+        if (!p.isEmpty()) {
+            throw JobFailure.permanent(ErrorCode.INVALID_PARAMS, String.join("; ", p));
+        }
+        MemoryEstimate.check(manifest, models.device(), r.width(), r.height(), r.frames(), r.faceControl(),
+                options.memoryLimitBytes());
+    }
+
+    private static int round(int v, int mult) {
+        return Math.max(mult, (v + mult / 2) / mult * mult);
+    }
+
+    /** Embeddings, reference latent and conditions (once per job). */
+    public Prepared prepare(AnimationRequest r) {
+        check(r);
+        Prepared p = new Prepared(models.newManager(), r);
+        try {
+            NDManager m = p.manager;
+            DataType dt = models.device().dtype();
+            // text: cond = prompt, uncond = negative prompt (encoded once when equal)
+            p.textCond = encodeText(m, r.prompt());
+            p.textUncond = r.prompt().equals(r.negativePrompt()) ? p.textCond : encodeText(m, r.negativePrompt());
+            // image tokens: cond = CLIP(reference), uncond = CLIP(zeros)
+            int s = manifest.imageEncoderSize();
+            NDArray pixels = m.create(ClipImagePreprocess.apply(r.reference(), s, manifest.imageMean(),
+                    manifest.imageStd()), new Shape(1, 3, s, s)).toType(dt, false);
+            NDArray imgCond = models.network("image_encoder").forward(new NDList(pixels)).head();
+            NDArray imgUncond = models.network("image_encoder").forward(new NDList(pixels.zerosLike())).head();
+            p.unetEmb = NDArrays.concat(new NDList(
+                    NDArrays.concat(new NDList(p.textUncond, imgUncond), 1),
+                    NDArrays.concat(new NDList(p.textCond, imgCond), 1)), 0);
+            p.refLatent = referenceLatent(m, r, dt);
+            p.poseCond = conditions(m, r.pose(), DataType.FLOAT16).toType(dt, false);
+            if (r.faceControl()) {
+                NDArray local = conditions(m, r.faceLocal(), DataType.FLOAT32);
+                NDArray global = conditions(m, r.faceGlobal(), DataType.FLOAT32);
+                p.faceCond = NDArrays.concat(new NDList(local, global), 1).toType(dt, false);
+            }
+            return p;
+        } catch (RuntimeException e) {
+            p.close();
+            throw e;
+        }
+    }
+
+    private NDArray encodeText(NDManager m, String text) {
+        long[] ids = models.tokenizer().encode(text);
+        NDArray in = m.create(ids, new Shape(1, ids.length));
+        return models.network("text_encoder").forward(new NDList(in)).head();
+    }
+
+    /** VAE-encode(ref/127.5-1), sampled with the seeded noise, times the scaling factor: {@code [1,C,h,w]}. */
+    private NDArray referenceLatent(NDManager m, AnimationRequest r, DataType dt) {
+        int w = r.width();
+        int h = r.height();
+        byte[] rgb = r.reference().rgb();
+        float[] chw = new float[3 * h * w];
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                for (int c = 0; c < 3; c++) {
+                    chw[(c * h + y) * w + x] = (rgb[(y * w + x) * 3 + c] & 0xff) / 127.5f - 1f;
+                }
+            }
+        }
+        NDArray img = m.create(chw, new Shape(1, 3, h, w)).toType(dt, false);
+        NDList out = models.network("vae_encoder").forward(new NDList(img));
+        NDArray mean = out.get(0);
+        NDArray logvar = out.get(1);
+        NDArray noise = m.create(SeededRandom.gaussian(r.seed(), SeededRandom.VAE_SAMPLE,
+                (int) mean.size()), mean.getShape()).toType(dt, false);
+        return mean.add(logvar.mul(0.5).exp().mul(noise)).mul(manifest.vaeScalingFactor().floatValue());
+    }
+
+    /** Frames as {@code [F,3,H,W]} 0..255, normalised by {@link ConditionNorm}. */
+    private NDArray conditions(NDManager m, List<RgbImage> frames, DataType normDtype) {
+        int f = frames.size();
+        RgbImage first = frames.get(0);
+        int w = first.width();
+        int h = first.height();
+        byte[] chw = new byte[f * 3 * h * w];
+        for (int i = 0; i < f; i++) {
+            byte[] rgb = frames.get(i).rgb();
+            int base = i * 3 * h * w;
+            for (int y = 0; y < h; y++) {
+                for (int x = 0; x < w; x++) {
+                    for (int c = 0; c < 3; c++) {
+                        chw[base + (c * h + y) * w + x] = rgb[(y * w + x) * 3 + c];
+                    }
+                }
+            }
+        }
+        NDArray raw = m.create(java.nio.ByteBuffer.wrap(chw), new Shape(f, 3, h, w), DataType.UINT8);
+        return ConditionNorm.prepare(raw, normDtype);
+    }
+
+    /** The timesteps of a job with {@code steps} DDIM steps. */
+    public int[] timesteps(int steps) {
+        return scheduler.timesteps(steps);
+    }
+
+    /**
+     * X-Dyna's initial latents {@code [1,C,F+1,h,w]}: the reference latent repeated, downgraded with
+     * the seeded mask, noised to the first timestep with seeded noise, frame 0 the clean reference.
+     */
+    public NDArray initialLatents(Prepared p) {
+        NDManager m = p.manager;
+        DataType dt = models.device().dtype();
+        AnimationRequest r = p.request;
+        Shape shape = p.latentShape();
+        NDArray uniform = m.create(SeededRandom.uniform(r.seed(), SeededRandom.DOWNGRADE, (int) shape.size()), shape)
+                .toType(dt, false);
+        NDArray noise = m.create(SeededRandom.gaussian(r.seed(), SeededRandom.INIT_NOISE, (int) shape.size()), shape)
+                .toType(dt, false);
+        NDArray latents = LatentInit.initialLatents(scheduler, p.refLatent.expandDims(2), r.frames(), uniform, noise,
+                scheduler.timesteps(r.steps())[0]);
+        uniform.close();
+        noise.close();
+        return latents;
+    }
+
+    /** The job's denoiser; ControlNets serve both guidance halves when the options and prompts allow. */
+    public Denoiser denoiser(Prepared p) {
+        boolean share = options.reuseControlNet() && p.request.prompt().equals(p.request.negativePrompt());
+        return new ControlledDenoiser(models.network("unet"), models.network("controlnet_pose"),
+                p.request.faceControl() ? models.network("controlnet_face") : null, p.unetEmb, p.textUncond,
+                p.textCond, p.poseCond, p.faceCond, share);
+    }
+
+    /**
+     * Runs DDIM steps {@code startStep..steps-1} on {@code latents} (from {@link #initialLatents} or a
+     * checkpoint) and returns the final latents.
+     */
+    public NDArray sample(Prepared p, NDArray latents, int startStep, SamplingListener listener) throws Exception {
+        AnimationRequest r = p.request;
+        SamplingLoop loop = new SamplingLoop(scheduler, r.cfg(), ContextWindows.CONTEXT_FRAMES,
+                ContextWindows.OVERLAP);
+        return loop.run(latents, r.steps(), startStep,
+                step -> SeededRandom.contextOffset(r.seed(), step, ContextWindows.CONTEXT_FRAMES),
+                denoiser(p), listener);
+    }
+
+    /** Drops frame 0 and decodes each frame: {@code (x/2+0.5).clamp(0,1)}, times 255, truncated as the reference. */
+    public List<RgbImage> decode(Prepared p, NDArray latents) {
+        int frames = (int) latents.getShape().get(2) - 1;
+        List<RgbImage> out = new ArrayList<>(frames);
+        float sf = manifest.vaeScalingFactor().floatValue();
+        for (int i = 1; i <= frames; i++) {
+            try (ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope()) {
+                NDArray z = latents.get(new NDIndex(":, :, " + i)).div(sf);
+                NDArray img = models.network("vae_decoder").forward(new NDList(z)).head();
+                NDArray unit = img.div(2).add(0.5).clip(0, 1).toType(DataType.FLOAT32, false);
+                out.add(toRgb(unit.mul(255).toFloatArray(), (int) img.getShape().get(3), (int) img.getShape().get(2)));
+            }
+        }
+        return out;
+    }
+
+    private static RgbImage toRgb(float[] chw, int w, int h) {
+        byte[] rgb = new byte[w * h * 3];
+        for (int c = 0; c < 3; c++) {
+            for (int y = 0; y < h; y++) {
+                for (int x = 0; x < w; x++) {
+                    rgb[(y * w + x) * 3 + c] = (byte) (int) chw[(c * h + y) * w + x];
+                }
+            }
+        }
+        return new RgbImage(w, h, rgb);
+    }
+
+    /** The whole job in one call (tests, benchmarks): prepare, initial latents, sample, decode. */
+    public List<RgbImage> animate(AnimationRequest r, SamplingListener listener) throws Exception {
+        try (Prepared p = prepare(r)) {
+            NDArray latents = sample(p, initialLatents(p), 0, listener);
+            return decode(p, latents);
+        }
+    }
+}

@@ -1,0 +1,82 @@
+package io.xdyna.animator.pipeline;
+
+import ai.djl.util.cuda.CudaUtils;
+import io.xdyna.animator.model.BundleManifest;
+import io.xdyna.animator.model.DeviceChoice;
+import io.xdyna.shared.job.ErrorCode;
+import io.xdyna.shared.job.JobFailure;
+import java.io.IOException;
+import java.lang.management.MemoryUsage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * A conservative estimate of the tensor memory one job needs, checked before any work so that a job
+ * that cannot fit fails at once with OUT_OF_MEMORY instead of after minutes of sampling.
+ *
+ * <p>What stays resident: the prepared conditions of the whole clip (3 + 6 channels per frame, model
+ * dtype, plus the 8-bit copy while normalising), the latents with the loop's accumulators (about
+ * 6 latent tensors), and the activations of one window's evaluation: ControlNet residuals for
+ * {@code 2 x 17} frames and the UNet's activations, taken as {@value #ACTIVATION_FACTOR} times the
+ * residual volume (SD-1.5's UNet holds roughly that many feature maps of the residuals' size at once).
+ */
+public final class MemoryEstimate {
+    static final int ACTIVATION_FACTOR = 12;
+
+    private MemoryEstimate() {
+    }
+
+    /** Estimated bytes for one job. */
+    public static long bytes(BundleManifest m, int dtypeBytes, int width, int height, int frames, boolean face) {
+        long pixels = (long) width * height;
+        long conditions = frames * pixels * ((face ? 9L : 3L) * dtypeBytes + (face ? 9L : 3L));
+        long latentFrame = (long) m.latentChannels() * m.latentSize(width) * m.latentSize(height);
+        long latents = 6L * (frames + 1) * latentFrame * 4;
+        long residualsPerFrame = 0;
+        for (BundleManifest.Residual r : m.residuals()) {
+            long d = r.downscale();
+            residualsPerFrame += r.channels() * (m.latentSize(width) / d) * (m.latentSize(height) / d);
+        }
+        long windowFrames = 2L * (Math.min(frames, 16) + 1);
+        long activations = windowFrames * residualsPerFrame * dtypeBytes * (2 + ACTIVATION_FACTOR);
+        long decode = pixels * 3 * 4 * 64; // one frame through the VAE decoder
+        return conditions + latents + activations + decode;
+    }
+
+    /** Throws OUT_OF_MEMORY when the estimate exceeds the limit or the device's memory. */
+    public static void check(BundleManifest m, DeviceChoice device, int width, int height, int frames, boolean face,
+            long limitBytes) {
+        int dtypeBytes = device.dtype().getNumOfBytes();
+        long need = bytes(m, dtypeBytes, width, height, frames, face);
+        long have = limitBytes > 0 ? limitBytes : available(device);
+        if (have > 0 && need > have) {
+            throw JobFailure.permanent(ErrorCode.OUT_OF_MEMORY, String.format(
+                    "this job needs about %.1f GiB for %d frames at %dx%d but only %.1f GiB is available on %s;"
+                            + " use fewer frames (length/stride) or a smaller size",
+                    need / 1073741824.0, frames, width, height, have / 1073741824.0, device.device()));
+        }
+    }
+
+    /** Free device memory: CUDA's free memory, or the host's available memory; -1 when unknown. */
+    static long available(DeviceChoice device) {
+        if (device.gpu()) {
+            try {
+                MemoryUsage u = CudaUtils.getGpuMemory(device.device());
+                return u.getMax() - u.getCommitted();
+            } catch (RuntimeException | LinkageError e) {
+                return -1;
+            }
+        }
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+                if (line.startsWith("MemAvailable:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+        return -1;
+    }
+
+}

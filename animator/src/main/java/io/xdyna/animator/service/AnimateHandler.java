@@ -1,0 +1,225 @@
+package io.xdyna.animator.service;
+
+import ai.djl.ndarray.NDArray;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.xdyna.animator.pipeline.AnimationPipeline;
+import io.xdyna.animator.pipeline.AnimationRequest;
+import io.xdyna.animator.pipeline.RgbImage;
+import io.xdyna.animator.sampling.SamplingListener;
+import io.xdyna.shared.event.ConditionsReady;
+import io.xdyna.shared.event.FramesReady;
+import io.xdyna.shared.job.ErrorCode;
+import io.xdyna.shared.job.JobFailure;
+import io.xdyna.shared.job.JobParams;
+import io.xdyna.shared.kafka.Topics;
+import io.xdyna.shared.stage.StageContext;
+import io.xdyna.shared.stage.StageHandler;
+import io.xdyna.shared.storage.ObjectStore;
+import io.xdyna.shared.storage.StorageLayout;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One ConditionsReady to one FramesReady: read the conditions from the bucket, sample (resuming from
+ * a checkpoint of the same job if one is there), checkpoint every k steps, write the frames as PNG,
+ * emit FramesReady, drop the checkpoint. Idempotent: keys are deterministic and sampling is
+ * bit-reproducible per seed, so a redelivery rewrites the same frames.
+ */
+public final class AnimateHandler implements StageHandler<ConditionsReady> {
+    private static final Logger LOG = LoggerFactory.getLogger(AnimateHandler.class);
+    /** Share of the stage's progress bar spent sampling; decoding and upload take the rest. */
+    private static final double SAMPLING_SHARE = 0.95;
+
+    private final AnimationPipeline pipeline;
+    private final ObjectStore store;
+    private final Topics topics;
+    private final int checkpointEvery;
+    private final String modelId;
+    private final Counter stepsComputed;
+
+    public AnimateHandler(AnimationPipeline pipeline, ObjectStore store, Topics topics, int checkpointEvery,
+            MeterRegistry metrics) {
+        this.pipeline = pipeline;
+        this.store = store;
+        this.topics = topics;
+        this.checkpointEvery = checkpointEvery;
+        this.modelId = pipeline.models().manifest().modelId();
+        this.stepsComputed = metrics.counter("xdyna.animator.steps");
+    }
+
+    @Override
+    public void handle(ConditionsReady e, StageContext ctx) throws Exception {
+        JobParams params = e.params() != null ? e.params() : JobParams.defaults();
+        if (e.frameCount() < 1) {
+            throw JobFailure.permanent(ErrorCode.NO_FRAMES, "ConditionsReady has no frames (frameCount "
+                    + e.frameCount() + ")");
+        }
+        boolean face = e.faceMaps() && params.faceControl();
+        AnimationRequest request = new AnimationRequest(e.width(), e.height(), params.steps(), params.cfg(),
+                params.seed(), params.prompt(), params.negativePrompt(), face, null, List.of(), List.of(), List.of());
+        // refuse impossible sizes before downloading hundreds of frames
+        pipeline.check(withReference(request, new RgbImage(e.width(), e.height(),
+                new byte[e.width() * e.height() * 3]), e.frameCount()));
+        ctx.started("animating " + e.frameCount() + " frames at " + e.width() + "x" + e.height() + ", "
+                + params.steps() + " steps");
+        request = loadConditions(e, request, face);
+        String hash = paramsHash(e, params, face);
+        String ckKey = StorageLayout.checkpoint(e.id());
+        try (AnimationPipeline.Prepared p = pipeline.prepare(request)) {
+            Optional<Checkpoint> ck = loadCheckpoint(ckKey, hash, p);
+            int start = ck.map(Checkpoint::nextStep).orElse(0);
+            NDArray latents = ck.isPresent() ? ck.get().latents(p.manager()) : pipeline.initialLatents(p);
+            if (start > 0) {
+                LOG.info("job {}: resuming from the checkpoint at step {} of {}", e.id(), start, params.steps());
+                ctx.started("resuming from step " + start + " of " + params.steps());
+            }
+            NDArray result = pipeline.sample(p, latents, start, new Progress(ctx, e, params.steps(), start, hash,
+                    ckKey));
+            List<RgbImage> frames = pipeline.decode(p, result);
+            for (int i = 0; i < frames.size(); i++) {
+                store.put(StorageLayout.frame(e.id(), i), frames.get(i).png(), "image/png");
+                if (ctx.stopping()) {
+                    throw new InterruptedException("shutting down while writing frames");
+                }
+            }
+            ctx.progress(1.0, "frames written", Map.of("frames", frames.size()));
+        }
+        ctx.emit(topics.frames(), new FramesReady(null, e.id(), e.tenant(), params, e.frameCount(), e.width(),
+                e.height(), e.sourceFps(), modelId));
+        store.deletePrefix(ckKey);
+    }
+
+    private static AnimationRequest withReference(AnimationRequest r, RgbImage ref, int frames) {
+        List<RgbImage> pose = new ArrayList<>();
+        for (int i = 0; i < frames; i++) {
+            pose.add(ref);
+        }
+        return new AnimationRequest(r.width(), r.height(), r.steps(), r.cfg(), r.seed(), r.prompt(),
+                r.negativePrompt(), r.faceControl(), ref, pose, List.of(), List.of());
+    }
+
+    private AnimationRequest loadConditions(ConditionsReady e, AnimationRequest r, boolean face) {
+        RgbImage ref = image(StorageLayout.conditionReference(e.id()), e);
+        List<RgbImage> pose = new ArrayList<>(e.frameCount());
+        List<RgbImage> local = new ArrayList<>();
+        List<RgbImage> global = new ArrayList<>();
+        for (int i = 0; i < e.frameCount(); i++) {
+            pose.add(image(StorageLayout.conditionPose(e.id(), i), e));
+            if (face) {
+                local.add(image(StorageLayout.conditionFaceLocal(e.id(), i), e));
+                global.add(image(StorageLayout.conditionFaceGlobal(e.id(), i), e));
+            }
+        }
+        return new AnimationRequest(r.width(), r.height(), r.steps(), r.cfg(), r.seed(), r.prompt(),
+                r.negativePrompt(), face, ref, pose, local, global);
+    }
+
+    private RgbImage image(String key, ConditionsReady e) {
+        RgbImage img = RgbImage.decode(store.get(key), "condition " + key);
+        if (img.width() != e.width() || img.height() != e.height()) {
+            throw JobFailure.permanent(ErrorCode.BAD_DIMENSIONS, "condition " + key + " is " + img.width() + "x"
+                    + img.height() + ", the job is " + e.width() + "x" + e.height());
+        }
+        return img;
+    }
+
+    /** A checkpoint of this very job (same hash, shape and dtype), or empty; a foreign or corrupt one is dropped. */
+    private Optional<Checkpoint> loadCheckpoint(String key, String hash, AnimationPipeline.Prepared p) {
+        if (!store.exists(key)) {
+            return Optional.empty();
+        }
+        try {
+            Checkpoint ck = Checkpoint.decode(store.get(key));
+            if (!ck.paramsHash().equals(hash)) {
+                LOG.warn("job {}: ignoring a checkpoint of other parameters or weights", p.request());
+            } else if (!ck.shape().equals(p.latentShape()) || ck.dtype() != pipeline.models().device().dtype()) {
+                LOG.warn("ignoring checkpoint {}: {} {} does not match {} {}", key, ck.shape(), ck.dtype(),
+                        p.latentShape(), pipeline.models().device().dtype());
+            } else if (ck.nextStep() > 0 && ck.nextStep() <= p.request().steps()) {
+                return Optional.of(ck);
+            }
+        } catch (IllegalArgumentException ex) {
+            LOG.warn("ignoring checkpoint {}: {}", key, ex.getMessage());
+        }
+        return Optional.empty();
+    }
+
+    /** What makes two attempts the same computation: the job's knobs, its conditions' shape and the weights. */
+    String paramsHash(ConditionsReady e, JobParams p, boolean face) {
+        String canonical = String.join("\n", e.id(), modelId, pipeline.models().device().dtype().name(),
+                e.width() + "x" + e.height(), Integer.toString(e.frameCount()), Integer.toString(p.steps()),
+                Double.toString(p.cfg()), Long.toString(p.seed()), p.prompt(), p.negativePrompt(),
+                Boolean.toString(face));
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                    .digest(canonical.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException ex) {
+            throw new IllegalStateException(ex);
+        }
+    }
+
+    /** Progress with ETA, checkpoints every k steps, and a stop between windows when the service shuts down. */
+    private final class Progress implements SamplingListener {
+        private final StageContext ctx;
+        private final ConditionsReady event;
+        private final int steps;
+        private final int start;
+        private final String hash;
+        private final String key;
+        private final long t0 = System.nanoTime();
+
+        Progress(StageContext ctx, ConditionsReady event, int steps, int start, String hash, String key) {
+            this.ctx = ctx;
+            this.event = event;
+            this.steps = steps;
+            this.start = start;
+            this.hash = hash;
+            this.key = key;
+        }
+
+        @Override
+        public void onWindow(int step, int total, int window, int windows) {
+            double done = step + (window + 1.0) / windows;
+            double fraction = done / total;
+            double doneHere = done - start;
+            double elapsed = (System.nanoTime() - t0) / 1e9;
+            long eta = doneHere > 0 ? Math.round(elapsed / doneHere * (total - done)) : -1;
+            Map<String, Object> detail = new LinkedHashMap<>();
+            detail.put("step", step + 1);
+            detail.put("steps", total);
+            detail.put("window", window + 1);
+            detail.put("windows", windows);
+            detail.put("etaSeconds", eta);
+            if (start > 0) {
+                detail.put("resumedFromStep", start);
+            }
+            ctx.progress(fraction * SAMPLING_SHARE, "denoising step " + (step + 1) + "/" + total, detail);
+        }
+
+        @Override
+        public void onStep(int step, int total, NDArray latents) {
+            stepsComputed.increment();
+            int next = step + 1;
+            boolean due = checkpointEvery > 0 && next % checkpointEvery == 0;
+            if (next < total && (due || ctx.stopping())) {
+                store.put(key, Checkpoint.of(hash, next, total, latents).encode(), "application/octet-stream");
+                LOG.debug("job {}: checkpoint after step {}", event.id(), next);
+            }
+        }
+
+        @Override
+        public boolean cancelled() {
+            return ctx.stopping();
+        }
+    }
+}

@@ -1,0 +1,62 @@
+package io.xdyna.animator.service;
+
+import io.xdyna.shared.config.CommonConfig;
+import io.xdyna.shared.config.ConfigException;
+import io.xdyna.shared.config.Env;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * The animator's settings, read once from the environment at startup.
+ *
+ * @param common Kafka, S3 and topic prefix ({@link CommonConfig#from})
+ * @param modelDir {@code XDYNA_MODEL_DIR}, default {@code pretrained_weights/xdyna}: the animator bundle
+ * @param device {@code XDYNA_DEVICE}: auto (CUDA when PyTorch sees a GPU, else CPU), cpu or cuda
+ * @param managementPort {@code XDYNA_MANAGEMENT_PORT}, default 8082: health and metrics
+ * @param checkpointEvery {@code XDYNA_CHECKPOINT_EVERY}, default 5: save the latents every k DDIM steps
+ *     (0 = never)
+ * @param maxDeliveries {@code XDYNA_MAX_DELIVERIES}, default 3: the delivery on which a job that keeps
+ *     failing transiently or crashing is given up (keep the broker's group.share.delivery.count.limit
+ *     above it, or the broker archives the record before the animator can report it)
+ * @param shareGroup {@code XDYNA_ANIMATOR_GROUP}, default topic prefix + {@code animator}
+ * @param lockDurationMs {@code XDYNA_LOCK_DURATION_MS}, default 0 = the broker's (30 s): the share
+ *     group's acquisition lock, renewed at half of it while a job runs
+ * @param memoryLimitBytes {@code XDYNA_MEMORY_LIMIT_MB}, default 0 = what the device reports
+ * @param reuseControlNet {@code XDYNA_REUSE_CONTROLNET}, default true (see PipelineOptions)
+ */
+public record AnimatorConfig(
+        CommonConfig common,
+        Path modelDir,
+        String device,
+        int managementPort,
+        int checkpointEvery,
+        int maxDeliveries,
+        String shareGroup,
+        int lockDurationMs,
+        long memoryLimitBytes,
+        boolean reuseControlNet) {
+
+    public static AnimatorConfig from(Env env) {
+        CommonConfig common = CommonConfig.from(env);
+        String device = env.string("XDYNA_DEVICE", "auto").toLowerCase(Locale.ROOT);
+        if (!Set.of("auto", "cpu", "cuda").contains(device)) {
+            throw new ConfigException("XDYNA_DEVICE must be auto, cpu or cuda, got '" + device + "'");
+        }
+        int lock = env.integer("XDYNA_LOCK_DURATION_MS", 0, 0, 3_600_000);
+        if (lock != 0 && (lock < 15_000 || lock > 60_000)) {
+            throw new ConfigException("XDYNA_LOCK_DURATION_MS must be 0 (broker default) or between 15000 and 60000"
+                    + " (the broker's allowed range), got " + lock);
+        }
+        return new AnimatorConfig(common,
+                Path.of(env.string("XDYNA_MODEL_DIR", "pretrained_weights/xdyna")),
+                device,
+                env.integer("XDYNA_MANAGEMENT_PORT", 8082, 0, 65535),
+                env.integer("XDYNA_CHECKPOINT_EVERY", 5, 0, 1000),
+                env.integer("XDYNA_MAX_DELIVERIES", 3, 1, 10),
+                env.string("XDYNA_ANIMATOR_GROUP", common.topics().prefix() + "animator"),
+                lock,
+                env.longValue("XDYNA_MEMORY_LIMIT_MB", 0, 0, Long.MAX_VALUE >> 20) << 20,
+                env.bool("XDYNA_REUSE_CONTROLNET", true));
+    }
+}

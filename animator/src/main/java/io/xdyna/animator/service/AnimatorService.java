@@ -1,0 +1,173 @@
+package io.xdyna.animator.service;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.xdyna.animator.model.AnimatorModels;
+import io.xdyna.animator.model.BundleValidator;
+import io.xdyna.animator.pipeline.AnimationPipeline;
+import io.xdyna.animator.pipeline.PipelineOptions;
+import io.xdyna.shared.event.ConditionsReady;
+import io.xdyna.shared.job.ErrorCode;
+import io.xdyna.shared.job.JobFailure;
+import io.xdyna.shared.kafka.EventPublisher;
+import io.xdyna.shared.kafka.KafkaSetup;
+import io.xdyna.shared.service.ManagedService;
+import io.xdyna.shared.stage.DeadLetters;
+import io.xdyna.shared.stage.JobProcessor;
+import io.xdyna.shared.stage.Stage;
+import io.xdyna.shared.stage.StageHandler;
+import io.xdyna.shared.stage.StatusReporter;
+import io.xdyna.shared.storage.ObjectStore;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The animator: takes ConditionsReady jobs from a share group, runs X-Dyna's sampling on the model
+ * bundle and emits FramesReady. Without a valid bundle it still starts (so health and metrics
+ * answer) but reports why on {@code /health/ready} and takes no jobs: they wait in the queue.
+ */
+public final class AnimatorService implements ManagedService {
+    private static final Logger LOG = LoggerFactory.getLogger(AnimatorService.class);
+    private static final int LOCAL_ATTEMPTS = 3;
+
+    private final AnimatorConfig config;
+    private volatile String modelProblem;
+    private AnimatorModels models;
+    private EventPublisher publisher;
+    private ObjectStore store;
+    private ShareJobConsumer consumer;
+    private Vertx vertx;
+
+    public AnimatorService(AnimatorConfig config) {
+        this.config = config;
+    }
+
+    @Override
+    public String name() {
+        return Stage.ANIMATE.service();
+    }
+
+    @Override
+    public Future<Void> start(Vertx vertx, MeterRegistry metrics) {
+        this.vertx = vertx;
+        return vertx.executeBlocking(() -> {
+            startBlocking(metrics);
+            return null;
+        }, false);
+    }
+
+    private void startBlocking(MeterRegistry metrics) {
+        publisher = new EventPublisher(config.common().kafkaBootstrap(), "xdyna-animator");
+        store = new ObjectStore(config.common());
+        try {
+            models = AnimatorModels.load(config.modelDir(), config.device());
+        } catch (JobFailure f) {
+            modelProblem = f.getMessage().contains("pretrained_weights/README.md") ? f.getMessage()
+                    : f.getMessage() + "; " + BundleValidator.HELP;
+            LOG.error("animator takes no jobs: {} ({})", modelProblem, f.code());
+            return;
+        } catch (RuntimeException e) {
+            modelProblem = "cannot load the model bundle " + config.modelDir() + ": " + e + "; " + BundleValidator.HELP;
+            LOG.error("animator takes no jobs", e);
+            return;
+        }
+        StatusReporter status = new StatusReporter(publisher, config.common().topics(), 2.0);
+        DeadLetters dlq = new DeadLetters(publisher, config.common().topics(), name());
+        AnimationPipeline pipeline = new AnimationPipeline(models,
+                new PipelineOptions(config.reuseControlNet(), config.memoryLimitBytes()));
+        AnimateHandler handler = new AnimateHandler(pipeline, store, config.common().topics(),
+                config.checkpointEvery(), metrics);
+        ThreadLocal<AtomicBoolean> succeeded = ThreadLocal.withInitial(AtomicBoolean::new);
+        StageHandler<ConditionsReady> tracked = (e, ctx) -> {
+            handler.handle(e, ctx);
+            succeeded.get().set(true);
+        };
+        JobProcessor<ConditionsReady> processor = new JobProcessor<>(Stage.ANIMATE, ConditionsReady.class, tracked,
+                status, publisher, dlq, LOCAL_ATTEMPTS, metrics);
+        String topic = config.common().topics().conditions();
+        ShareJobConsumer.Processor run = (r, finalDelivery, stopping) -> {
+            succeeded.get().set(false);
+            JobProcessor.Outcome o = processor.process(r.topic(), r.partition(), r.offset(), r.key(), r.value(),
+                    finalDelivery, stopping);
+            return new ShareJobConsumer.Result(o, succeeded.get().get());
+        };
+        ShareJobConsumer.Processor overLimit = (r, finalDelivery, stopping) -> {
+            int n = r.deliveryCount().map(Short::intValue).orElse(0);
+            JobProcessor<ConditionsReady> giveUp = new JobProcessor<>(Stage.ANIMATE, ConditionsReady.class, (e, ctx) -> {
+                throw JobFailure.permanent(ErrorCode.DELIVERY_LIMIT, "the job was delivered " + n + " times (limit "
+                        + config.maxDeliveries() + ") without finishing: an animator died or was stopped each time");
+            }, status, publisher, dlq, 1, metrics);
+            return new ShareJobConsumer.Result(giveUp.process(r.topic(), r.partition(), r.offset(), r.key(), r.value(),
+                    true, stopping), false);
+        };
+        KafkaSetup.ensureShareGroup(config.common().kafkaBootstrap(), config.shareGroup(),
+                config.lockDurationMs() > 0 ? config.lockDurationMs() : null);
+        consumer = new ShareJobConsumer("animator", topic, shareConsumerProps(), run, overLimit,
+                config.maxDeliveries(), Duration.ofSeconds(30));
+        consumer.start();
+        LOG.info("animator consuming {} as share group {} with model {}", topic, config.shareGroup(),
+                models.manifest().modelId());
+    }
+
+    private Properties shareConsumerProps() {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", config.common().kafkaBootstrap());
+        p.put("group.id", config.shareGroup());
+        p.put("client.id", "xdyna-animator");
+        p.put("share.acknowledgement.mode", "explicit");
+        p.put("share.acquire.mode", "record_limit");
+        p.put("max.poll.records", 1);
+        p.put("key.deserializer", StringDeserializer.class.getName());
+        p.put("value.deserializer", ByteArrayDeserializer.class.getName());
+        return p;
+    }
+
+    @Override
+    public List<String> notReadyReasons() {
+        List<String> reasons = new ArrayList<>();
+        if (modelProblem != null) {
+            reasons.add(modelProblem);
+        } else if (consumer == null) {
+            reasons.add("starting");
+        } else if (!consumer.healthy()) {
+            reasons.add("not connected to Kafka at " + config.common().kafkaBootstrap() + " (share group "
+                    + config.shareGroup() + ")");
+        }
+        return reasons;
+    }
+
+    /** The job id being animated now, or null. */
+    public String currentJob() {
+        return consumer == null ? null : consumer.currentJob();
+    }
+
+    @Override
+    public Future<Void> stop() {
+        // the running job may take a window to stop: never on the event loop
+        return vertx == null ? Future.succeededFuture(stopBlocking()) : vertx.executeBlocking(this::stopBlocking, false);
+    }
+
+    private Void stopBlocking() {
+        if (consumer != null) {
+            consumer.close();
+        }
+        if (publisher != null) {
+            publisher.close();
+        }
+        if (store != null) {
+            store.close();
+        }
+        if (models != null) {
+            models.close();
+        }
+        return null;
+    }
+}
