@@ -72,9 +72,30 @@ public final class JobStatusLog implements AutoCloseable {
         return new ArrayList<>(latest.values());
     }
 
-    /** Called on the reader thread for every accepted update; keep it quick. */
-    public void onUpdate(Consumer<JobStatus> listener) {
+    /**
+     * Called on the reader thread for every accepted update; keep it quick.
+     *
+     * @return a handle that removes the listener
+     */
+    public Runnable onUpdate(Consumer<JobStatus> listener) {
         listeners.add(listener);
+        return () -> listeners.remove(listener);
+    }
+
+    /**
+     * Applies a status this process just published, so that its own readers see it at once instead
+     * of after the round trip through the topic.
+     */
+    public void remember(JobStatus s) {
+        JobStatus updated = latest.compute(s.id(), (k, prev) -> supersedes(prev, s) ? s : prev);
+        if (updated == s) {
+            listeners.forEach(l -> l.accept(s));
+        }
+    }
+
+    /** Forgets a job (after its deletion; the topic gets a tombstone). */
+    public void forget(String id) {
+        latest.remove(id);
     }
 
     /** Whether {@code next} replaces {@code prev}: anything replaces a live state, nothing a terminal one. */
@@ -124,10 +145,7 @@ public final class JobStatusLog implements AutoCloseable {
             LOG.warn("ignoring unreadable status record {}@{}: {}", r.key(), r.offset(), e.getMessage());
             return;
         }
-        JobStatus updated = latest.compute(s.id(), (k, prev) -> supersedes(prev, s) ? s : prev);
-        if (updated == s) {
-            listeners.forEach(l -> l.accept(s));
-        }
+        remember(s);
     }
 
     @Override

@@ -1,0 +1,85 @@
+package io.xdyna.gateway;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.StaticHandler;
+import io.xdyna.gateway.api.JobsApi;
+import io.xdyna.shared.kafka.EventPublisher;
+import io.xdyna.shared.service.ManagedService;
+import io.xdyna.shared.stage.JobStatusLog;
+import io.xdyna.shared.stage.StatusReporter;
+import io.xdyna.shared.storage.ObjectStore;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The gateway: the REST API and the web app. Job status comes from the compacted status topic, read
+ * whole by every gateway, so status survives restarts and all gateways agree.
+ */
+public final class GatewayService implements ManagedService {
+    private final GatewayConfig config;
+    private ObjectStore store;
+    private EventPublisher publisher;
+    private JobStatusLog statuses;
+    private JobsApi api;
+
+    public GatewayService(GatewayConfig config) {
+        this.config = config;
+    }
+
+    @Override
+    public String name() {
+        return "gateway";
+    }
+
+    @Override
+    public Future<Void> start(Vertx vertx, MeterRegistry metrics) {
+        return vertx.executeBlocking(() -> {
+            Files.createDirectories(config.uploadDir());
+            store = new ObjectStore(config.common());
+            store.ensureBucket();
+            publisher = new EventPublisher(config.common().kafkaBootstrap(), "xdyna-gateway");
+            statuses = new JobStatusLog(config.common().kafkaBootstrap(), config.common().topics().status(),
+                    "xdyna-gateway").start();
+            api = new JobsApi(config, vertx, store, publisher, new StatusReporter(publisher, config.common().topics(),
+                    4), statuses);
+            metrics.gauge("xdyna.gateway.jobs.known", statuses, s -> s.all().size());
+            return null;
+        }, false);
+    }
+
+    @Override
+    public void routes(Router router) {
+        api.mount(router);
+        router.route("/*").handler(StaticHandler.create("webroot").setCachingEnabled(false));
+    }
+
+    @Override
+    public List<String> notReadyReasons() {
+        List<String> r = new ArrayList<>();
+        if (statuses == null || !statuses.caughtUp()) {
+            r.add("still reading job statuses from Kafka");
+        }
+        if (store == null || !store.reachable()) {
+            r.add("object store unreachable");
+        }
+        return r;
+    }
+
+    @Override
+    public Future<Void> stop() {
+        if (statuses != null) {
+            statuses.close();
+        }
+        if (publisher != null) {
+            publisher.close();
+        }
+        if (store != null) {
+            store.close();
+        }
+        return Future.succeededFuture();
+    }
+}
