@@ -58,6 +58,7 @@ public final class LocalStack implements AutoCloseable {
     private final Settings settings;
     private final List<ServiceProcess> services = new ArrayList<>();
     private final List<String> warnings = new ArrayList<>();
+    private int managementPorts;
     private KafkaBroker broker;
     private S3Server s3;
 
@@ -111,7 +112,16 @@ public final class LocalStack implements AutoCloseable {
             services.add(p);
         }
         awaitHealthy("http://localhost:" + settings.httpPort() + "/health/live", Duration.ofSeconds(120));
+        managementPorts = port;
         LOG.info("local stack up in {} ms", (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    /** Waits until every service answers /health/ready (model bundles loaded, consumers joined). */
+    public void awaitAllReady(Duration timeout) throws Exception {
+        awaitHealthy("http://localhost:" + settings.httpPort() + "/health/ready", timeout);
+        for (int p = settings.firstManagementPort(); p < managementPorts; p++) {
+            awaitHealthy("http://localhost:" + p + "/health/ready", timeout);
+        }
     }
 
     /** The real bundle if present; else, when allowed, the tiny fixture with a loud warning. */

@@ -1,0 +1,96 @@
+package io.xdyna.launcher;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.xdyna.shared.config.Env;
+import io.xdyna.testkit.Ports;
+import java.lang.reflect.Method;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code xdyna bench <what> [args]}: prints figures. {@code stack} measures the local stack's start
+ * time and one tiny job end to end; the others run the modules' own benchmarks.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Benchmarks that print figures: stack | animator | encoder | pose")
+final class BenchCommand implements Callable<Integer> {
+    static final Map<String, String> MODULE_BENCHES = Map.of(
+            "animator", "io.xdyna.animator.bench.AnimatorBench",
+            "encoder", "io.xdyna.encoder.bench.EncoderBench",
+            "pose", "io.xdyna.pose.bench.PoseBench");
+
+    @Parameters(index = "0", description = "stack, animator, encoder or pose")
+    String what;
+
+    @Parameters(index = "1..*", description = "arguments for the module benchmark")
+    String[] args = new String[0];
+
+    @Override
+    public Integer call() throws Exception {
+        if (what.equals("stack")) {
+            return stack();
+        }
+        String main = MODULE_BENCHES.get(what);
+        if (main == null) {
+            System.err.println("unknown benchmark '" + what + "'; choose stack, " + String.join(", ",
+                    MODULE_BENCHES.keySet()));
+            return 2;
+        }
+        Method m = Class.forName(main).getMethod("main", String[].class);
+        m.invoke(null, (Object) args);
+        return 0;
+    }
+
+    /** Starts a throw-away local stack on free ports, runs one tiny job through it, prints the times. */
+    private int stack() throws Exception {
+        Path root = Path.of("").toAbsolutePath();
+        Path data = Files.createTempDirectory("xdyna-bench");
+        int http = Ports.free();
+        Env env = new Env(Map.of("XDYNA_DATA_DIR", data.toString(), "XDYNA_HTTP_PORT", Integer.toString(http),
+                "XDYNA_KAFKA_PORT", Integer.toString(Ports.free()), "XDYNA_S3_PORT", Integer.toString(Ports.free()),
+                "XDYNA_MANAGEMENT_PORT_BASE", Integer.toString(Ports.free()),
+                "XDYNA_MODEL_DIR", "pretrained_weights/tiny-xdyna", "XDYNA_POSE_MODEL_DIR",
+                "pretrained_weights/tiny-dwpose"));
+        Path examples = root.resolve("../shared/examples").normalize();
+        long t0 = System.nanoTime();
+        try (LocalStack stack = new LocalStack(LocalStack.Settings.from(env, root))) {
+            stack.start();
+            stack.awaitAllReady(java.time.Duration.ofMinutes(3));
+            long up = System.nanoTime();
+            ApiClient api = new ApiClient(URI.create("http://localhost:" + http + "/"), "dev-key");
+            String params = "{\"width\":256,\"height\":448,\"length\":16,\"stride\":2,\"steps\":4}";
+            long s0 = System.nanoTime();
+            String id = api.submit(examples.resolve("example_1_reference.jpg"),
+                    examples.resolve("example_1_driving.mp4"), null, params).get("id").asText();
+            JsonNode end;
+            while (true) {
+                end = api.status(id);
+                String st = end.get("state").asText();
+                if (st.equals("SUCCEEDED") || st.equals("FAILED") || st.equals("CANCELLED")) {
+                    break;
+                }
+                Thread.sleep(200);
+            }
+            long done = System.nanoTime();
+            System.out.printf("local stack start (broker, store, 4 services ready): %.1f s%n", (up - t0) / 1e9);
+            System.out.printf("tiny job end to end (%s, tiny bundles, CPU): %.1f s -> %s%n", params,
+                    (done - s0) / 1e9, end.get("state").asText());
+            return end.get("state").asText().equals("SUCCEEDED") ? 0 : 1;
+        } finally {
+            deleteQuietly(data);
+        }
+    }
+
+    private static void deleteQuietly(Path dir) {
+        try (var s = Files.walk(dir)) {
+            s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (Exception e) {
+            // temp data: best effort
+        }
+    }
+}

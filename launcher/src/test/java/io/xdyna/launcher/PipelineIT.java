@@ -1,0 +1,212 @@
+package io.xdyna.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.xdyna.shared.config.CommonConfig;
+import io.xdyna.shared.event.Events;
+import io.xdyna.shared.event.JobInputs;
+import io.xdyna.shared.event.JobRequest;
+import io.xdyna.shared.job.JobParams;
+import io.xdyna.shared.kafka.EventPublisher;
+import io.xdyna.shared.kafka.KafkaSetup;
+import io.xdyna.shared.stage.DeadLetters;
+import io.xdyna.shared.storage.ObjectStore;
+import io.xdyna.shared.storage.StorageLayout;
+import io.xdyna.testkit.Ports;
+import io.xdyna.testkit.RealInfra;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.bytedeco.javacv.FFmpegFrameGrabber;
+import org.bytedeco.javacv.Frame;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The whole pipeline, nothing mocked: a real Kafka broker and S3 server, and the four services each
+ * in its own JVM (as in production) on the tiny model bundles. Jobs enter by HTTP upload and by a
+ * record on the request topic, and must come out as MP4s of the requested size and length.
+ */
+class PipelineIT {
+    static final String KEY_ACME = "key-acme-123";
+    static final String KEY_OTHER = "key-other-456";
+    static final String PARAMS = "{\"width\":128,\"height\":192,\"length\":6,\"stride\":4,\"steps\":2,\"seed\":7}";
+
+    static CommonConfig config;
+    static ObjectStore store;
+    static ApiClient acme;
+    static ApiClient other;
+    static final List<ServiceProcess> services = new ArrayList<>();
+
+    @TempDir
+    static Path logs;
+
+    @BeforeAll
+    static void startSystem() throws Exception {
+        config = RealInfra.shared().newEnvironment("pipeline");
+        store = new ObjectStore(config);
+        Path root = TestPaths.repoRoot();
+        int httpPort = Ports.free();
+        Map<String, String> env = new HashMap<>(RealInfra.env(config));
+        env.put("XDYNA_MODEL_DIR", root.resolve("pretrained_weights/tiny-xdyna").toString());
+        env.put("XDYNA_POSE_MODEL_DIR", root.resolve("pretrained_weights/tiny-dwpose").toString());
+        env.put("XDYNA_API_KEYS", "acme:" + KEY_ACME + ",other:" + KEY_OTHER);
+        env.put("XDYNA_HTTP_PORT", Integer.toString(httpPort));
+        env.put("XDYNA_LOG_FORMAT", "json");
+        List<String> health = new ArrayList<>();
+        health.add("http://127.0.0.1:" + httpPort + "/health/ready");
+        for (String[] s : LocalStack.SERVICES) {
+            Map<String, String> e = new HashMap<>(env);
+            e.put("XDYNA_WORK_DIR", logs.resolve("work-" + s[0]).toString());
+            if (!s[0].equals("gateway")) {
+                int port = Ports.free();
+                e.put("XDYNA_MANAGEMENT_PORT", Integer.toString(port));
+                health.add("http://127.0.0.1:" + port + "/health/ready");
+            }
+            ServiceProcess p = new ServiceProcess(s[0], s[1], e, logs.resolve(s[0] + ".log"), "1g");
+            p.start();
+            services.add(p);
+        }
+        for (String url : health) {
+            TestPaths.awaitHttp200(url, Duration.ofSeconds(120), logs);
+        }
+        acme = new ApiClient(URI.create("http://127.0.0.1:" + httpPort + "/"), KEY_ACME);
+        other = new ApiClient(URI.create("http://127.0.0.1:" + httpPort + "/"), KEY_OTHER);
+    }
+
+    @AfterAll
+    static void stopSystem() {
+        services.forEach(s -> s.stop(30));
+        if (store != null) {
+            store.close();
+        }
+    }
+
+    @Test
+    @DisplayName("a job uploaded over HTTP ends SUCCEEDED with an MP4 of the requested size and frame count")
+    void httpJobSucceeds() throws Exception {
+        Path ex = TestPaths.examples();
+        JsonNode job = acme.submit(ex.resolve("example_1_reference.jpg"), ex.resolve("example_1_driving.mp4"), null,
+                PARAMS);
+        assertThat(job.get("state").asText()).isEqualTo("QUEUED");
+        String id = job.get("id").asText();
+        JsonNode done = awaitEnd(acme, id);
+        assertThat(done.get("state").asText()).as(done.toString()).isEqualTo("SUCCEEDED");
+        assertVideo(StorageLayout.outputResult(id), 6, 128, 192);
+        // the other tenant cannot see it
+        assertThatThrownBy(() -> other.status(id)).isInstanceOfSatisfying(ApiClient.ApiException.class,
+                e -> assertThat(e.status()).isEqualTo(404));
+    }
+
+    @Test
+    @DisplayName("a job produced straight onto the request topic is processed exactly like an upload")
+    void kafkaJobSucceeds() throws Exception {
+        Path ex = TestPaths.examples();
+        store.putFile("uploads/ref2.jpg", ex.resolve("example_2_reference.jpg"), "image/jpeg");
+        store.putFile("uploads/drive2.mp4", ex.resolve("example_2_driving.mp4"), "video/mp4");
+        JobParams params = Events.MAPPER.readValue(PARAMS, JobParams.class);
+        JobRequest req = new JobRequest(null, "kafka-job-1", "acme", null,
+                new JobInputs("uploads/ref2.jpg", "uploads/drive2.mp4", null), params);
+        try (EventPublisher pub = new EventPublisher(config.kafkaBootstrap(), "it")) {
+            pub.send(config.topics().requests(), req);
+        }
+        JsonNode done = awaitEnd(acme, "kafka-job-1");
+        assertThat(done.get("state").asText()).as(done.toString()).isEqualTo("SUCCEEDED");
+        assertVideo(StorageLayout.outputResult("kafka-job-1"), 6, 128, 192);
+    }
+
+    @Test
+    @DisplayName("a malformed record and a job with a missing input fail clearly, and the pipeline keeps going")
+    void badInputFailsClearly() throws Exception {
+        try (EventPublisher pub = new EventPublisher(config.kafkaBootstrap(), "it")) {
+            pub.sendRaw(config.topics().requests(), "junk", "this is not json".getBytes(StandardCharsets.UTF_8),
+                    Map.of());
+            pub.sendRaw(config.topics().requests(), "bad-params", ("{\"id\":\"bad-params\",\"tenant\":\"acme\","
+                    + "\"inputs\":{\"reference\":\"a\",\"driving\":\"b\"},\"params\":{\"width\":100}}")
+                    .getBytes(StandardCharsets.UTF_8), Map.of());
+            pub.send(config.topics().requests(), new JobRequest(null, "missing-input", "acme", null,
+                    new JobInputs("uploads/nope.jpg", "uploads/nope.mp4", null), JobParams.defaults()));
+        }
+        JsonNode badParams = awaitEnd(acme, "bad-params");
+        assertThat(badParams.get("state").asText()).isEqualTo("FAILED");
+        assertThat(badParams.at("/error/code").asText()).isEqualTo("INVALID_PARAMS");
+        assertThat(badParams.at("/error/message").asText()).contains("width");
+        JsonNode missing = awaitEnd(acme, "missing-input");
+        assertThat(missing.get("state").asText()).isEqualTo("FAILED");
+        assertThat(missing.at("/error/code").asText()).isEqualTo("INPUT_MISSING");
+        assertThat(missing.at("/error/message").asText()).contains("uploads/nope");
+
+        Map<String, String> parked = deadLetterCodes(3);
+        assertThat(parked).containsEntry("junk", "INVALID_REQUEST").containsEntry("bad-params", "INVALID_PARAMS")
+                .containsEntry("missing-input", "INPUT_MISSING");
+
+        assertThatThrownBy(() -> acme.status("no-such-job")).isInstanceOfSatisfying(ApiClient.ApiException.class,
+                e -> assertThat(e.status()).isEqualTo(404));
+        assertThatThrownBy(() -> new ApiClient(acmeBase(), "wrong-key").status("x"))
+                .isInstanceOfSatisfying(ApiClient.ApiException.class, e -> assertThat(e.status()).isEqualTo(401));
+    }
+
+    static URI acmeBase() {
+        return acme.base();
+    }
+
+    static JsonNode awaitEnd(ApiClient api, String id) {
+        JsonNode[] last = new JsonNode[1];
+        await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(500)).ignoreExceptions().until(() -> {
+            last[0] = api.status(id);
+            String s = last[0].get("state").asText();
+            return s.equals("SUCCEEDED") || s.equals("FAILED") || s.equals("CANCELLED");
+        });
+        return last[0];
+    }
+
+    static void assertVideo(String key, int frames, int width, int height) throws Exception {
+        Path mp4 = Files.createTempFile("result", ".mp4");
+        store.download(key, mp4);
+        try (FFmpegFrameGrabber g = new FFmpegFrameGrabber(mp4.toFile())) {
+            g.start();
+            assertThat(g.getVideoCodecName()).isEqualTo("h264");
+            assertThat(g.getImageWidth()).isEqualTo(width);
+            assertThat(g.getImageHeight()).isEqualTo(height);
+            int n = 0;
+            for (Frame f; (f = g.grabImage()) != null; ) {
+                n++;
+            }
+            assertThat(n).isEqualTo(frames);
+        } finally {
+            Files.deleteIfExists(mp4);
+        }
+    }
+
+    static Map<String, String> deadLetterCodes(int atLeast) {
+        Properties p = KafkaSetup.consumer(config.kafkaBootstrap(), "it-dlq-" + System.nanoTime(), "it");
+        p.put("max.poll.records", 100);
+        Map<String, String> codes = new HashMap<>();
+        try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p)) {
+            c.subscribe(List.of(config.topics().deadLetter()));
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (codes.size() < atLeast && System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(500))) {
+                    codes.put(r.key(), new String(r.headers().lastHeader(DeadLetters.H_CODE).value(),
+                            StandardCharsets.UTF_8));
+                }
+            }
+        }
+        return codes;
+    }
+}
