@@ -2,13 +2,18 @@ package io.xdyna.testkit;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
-import java.util.ArrayList;
+import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -22,7 +27,12 @@ import org.slf4j.LoggerFactory;
  * A real Apache Kafka broker in KRaft combined mode (broker + controller, node 1), running as a
  * child JVM from the Kafka server artifacts on this JVM's classpath. Share groups (KIP-932) are
  * enabled. Data lives in {@code dataDir} and survives {@link #restart()}; a broker started with a
- * null dir uses a temporary one, deleted on {@link #close()}.
+ * null dir uses a temporary one, deleted on {@link #close()}. The child exits by itself when this
+ * JVM dies, however it dies. Its WARN+ log goes to {@link #logFile()}.
+ *
+ * <p>Broker settings beyond Kafka's defaults, for one node: replication factor 1 everywhere, share
+ * groups on, share-group acquisition locks allowed from 1 s (tests) to 1 h (long animator jobs) via
+ * the group config {@code share.record.lock.duration.ms}; see docs/kafka-share-groups.md.
  */
 public final class KafkaBroker implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(KafkaBroker.class);
@@ -31,13 +41,16 @@ public final class KafkaBroker implements AutoCloseable {
     private final boolean temporary;
     private final int port;
     private final int controllerPort;
+    private final Map<String, String> overrides;
     private Process process;
+    private long lastStartMillis;
 
-    private KafkaBroker(Path dataDir, boolean temporary, int port, int controllerPort) {
+    private KafkaBroker(Path dataDir, boolean temporary, int port, int controllerPort, Map<String, String> overrides) {
         this.dataDir = dataDir;
         this.temporary = temporary;
         this.port = port;
         this.controllerPort = controllerPort;
+        this.overrides = Map.copyOf(overrides);
     }
 
     /**
@@ -47,29 +60,90 @@ public final class KafkaBroker implements AutoCloseable {
      * @param port client port; 0 picks a free one (the controller port is then free too, else port+1)
      */
     public static KafkaBroker start(Path dataDir, int port) {
+        return start(dataDir, port, Map.of());
+    }
+
+    /**
+     * As {@link #start(Path, int)}, with extra or replaced broker properties (e.g.
+     * {@code group.share.delivery.count.limit}).
+     */
+    public static KafkaBroker start(Path dataDir, int port, Map<String, String> brokerOverrides) {
+        if (port < 0 || port > 65534) {
+            throw new IllegalArgumentException("Kafka port must be 0 (free) or 1..65534, not " + port);
+        }
         try {
             boolean temporary = dataDir == null;
             Path dir = temporary ? Files.createTempDirectory("xdyna-kafka") : dataDir.toAbsolutePath();
             Files.createDirectories(dir);
             int p = port == 0 ? Ports.free() : port;
             int cp = port == 0 ? Ports.free() : port + 1;
-            KafkaBroker b = new KafkaBroker(dir, temporary, p, cp);
-            b.format();
-            b.launch();
+            ensureNotInUse(dir);
+            KafkaBroker b = new KafkaBroker(dir, temporary, p, cp, brokerOverrides);
+            try {
+                b.format();
+                b.launch();
+            } catch (RuntimeException e) {
+                b.close();
+                throw e;
+            }
             return b;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
+    /**
+     * A second broker on the same data would first overwrite the running one's properties and then
+     * die on Kafka's own directory lock; refuse before touching anything.
+     */
+    private static void ensureNotInUse(Path dir) throws IOException {
+        Path lock = dir.resolve("log").resolve(".lock");
+        if (!Files.exists(lock)) {
+            return;
+        }
+        try (FileChannel ch = FileChannel.open(lock, StandardOpenOption.WRITE)) {
+            FileLock l = ch.tryLock();
+            if (l == null) {
+                throw new IllegalStateException("the Kafka data folder " + dir
+                        + " is in use by another running broker; stop it first or use another folder");
+            }
+            l.release();
+        } catch (OverlappingFileLockException e) {
+            throw new IllegalStateException("the Kafka data folder " + dir + " is locked inside this JVM", e);
+        }
+    }
+
+    /** {@code host:port} for {@code bootstrap.servers}. */
     public String bootstrap() {
         return "127.0.0.1:" + port;
     }
 
+    /** The client (PLAINTEXT) port. */
+    public int port() {
+        return port;
+    }
+
+    /** The KRaft controller port. */
+    public int controllerPort() {
+        return controllerPort;
+    }
+
+    /** Process id of the running broker, or -1. */
+    public long pid() {
+        return running() ? process.pid() : -1;
+    }
+
+    /** How long the last start or restart took until the broker answered, in milliseconds. */
+    public long lastStartMillis() {
+        return lastStartMillis;
+    }
+
+    /** Where the broker keeps its data, properties and log. */
     public Path dataDir() {
         return dataDir;
     }
 
+    /** The broker's own log (WARN and above) and stdout. */
     public Path logFile() {
         return dataDir.resolve("broker.log");
     }
@@ -100,18 +174,40 @@ public final class KafkaBroker implements AutoCloseable {
         p.setProperty("share.coordinator.state.topic.replication.factor", "1");
         p.setProperty("share.coordinator.state.topic.min.isr", "1");
         p.setProperty("share.coordinator.state.topic.num.partitions", "3");
-        p.setProperty("group.coordinator.rebalance.protocols", "classic,consumer,share");
+        // share groups are on through the share.version feature, which 4.3.1's StorageTool finalizes
+        // at format time; the old group.coordinator.rebalance.protocols switch is deprecated and,
+        // when set, turns off every protocol it does not list
         p.setProperty("group.initial.rebalance.delay.ms", "0");
+        // after a crash the controller refuses the new incarnation (DUPLICATE_BROKER_REGISTRATION)
+        // until the dead one's session expires: 9 s by default, 4 s here
+        p.setProperty("broker.session.timeout.ms", "4000");
+        p.setProperty("broker.heartbeat.interval.ms", "1000");
+        // new members get their assignment on a heartbeat: 5 s by default makes every test wait
+        p.setProperty("group.share.min.heartbeat.interval.ms", "500");
+        p.setProperty("group.share.heartbeat.interval.ms", "1000");
+        p.setProperty("group.share.min.session.timeout.ms", "6000");
+        p.setProperty("group.share.session.timeout.ms", "10000");
+        p.setProperty("group.consumer.min.heartbeat.interval.ms", "500");
+        p.setProperty("group.consumer.heartbeat.interval.ms", "1000");
+        p.setProperty("group.consumer.min.session.timeout.ms", "6000");
+        p.setProperty("group.consumer.session.timeout.ms", "10000");
+        // group configs may pick an acquisition lock between 1 s (fast tests) and 1 h (a long job
+        // without renewals); the broker default (30 s) stays the default
+        p.setProperty("group.share.min.record.lock.duration.ms", "1000");
+        p.setProperty("group.share.max.record.lock.duration.ms", "3600000");
         // compaction of the status topic must not wait for days in long-lived local stacks
         p.setProperty("log.cleaner.min.compaction.lag.ms", "0");
+        overrides.forEach(p::setProperty);
         try (var w = Files.newBufferedWriter(propertiesFile(), StandardCharsets.UTF_8)) {
             p.store(w, "written by io.xdyna.testkit.KafkaBroker");
         }
+        writeLogConfig();
         if (Files.exists(dataDir.resolve("log").resolve("meta.properties"))) {
             return;
         }
+        // a child JVM: StorageTool's main ends with System.exit
         Process f = java("kafka.tools.StorageTool", List.of("format", "-t", Uuid.randomUuid().toString(), "-c",
-                propertiesFile().toString(), "--ignore-formatted"), dataDir.resolve("format.log"));
+                propertiesFile().toString(), "--ignore-formatted"), dataDir.resolve("format.log"), false);
         try {
             if (!f.waitFor(120, TimeUnit.SECONDS) || f.exitValue() != 0) {
                 throw new IllegalStateException("formatting Kafka storage failed: " + tail(dataDir.resolve("format.log")));
@@ -123,26 +219,47 @@ public final class KafkaBroker implements AutoCloseable {
     }
 
     private void launch() {
-        process = java("kafka.Kafka", List.of(propertiesFile().toString()), logFile());
+        long t0 = System.nanoTime();
+        try {
+            Files.writeString(logFile(), "=== " + Instant.now() + " starting Kafka broker on " + bootstrap() + "\n",
+                    StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + logFile(), e);
+        }
+        process = java("kafka.Kafka", List.of(propertiesFile().toString()), logFile(), true);
         awaitReady(Duration.ofSeconds(90));
-        LOG.info("Kafka broker up at {} (pid {}, data {})", bootstrap(), process.pid(), dataDir);
+        lastStartMillis = (System.nanoTime() - t0) / 1_000_000;
+        LOG.info("Kafka broker up at {} in {} ms (pid {}, data {})", bootstrap(), lastStartMillis, process.pid(),
+                dataDir);
     }
 
-    private Process java(String mainClass, List<String> args, Path log) {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.addAll(List.of("-Xms128m", "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "-Djava.awt.headless=true", "-cp", System.getProperty("java.class.path"), mainClass));
-        cmd.addAll(args);
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-        pb.environment().put("XDYNA_LOG_LEVEL", "WARN");
-        pb.environment().put("XDYNA_LOG_FORMAT", "text");
-        try {
-            return pb.start();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot start " + mainClass, e);
-        }
+    private Process java(String mainClass, List<String> args, Path log, boolean dieWithParent) {
+        return JavaProcess.of(mainClass).args(args).heap("512m")
+                .jvmOptions("-Xms64m", "-Dlogback.configurationFile=" + logConfigFile())
+                // the shared logback.xml reads these if the explicit config above is ever ignored
+                .env("XDYNA_LOG_LEVEL", "WARN").env("XDYNA_LOG_FORMAT", "text")
+                .logFile(log).dieWithParent(dieWithParent).start();
+    }
+
+    private Path logConfigFile() {
+        return dataDir.resolve("broker-logback.xml");
+    }
+
+    /**
+     * An explicit logback config for the child: otherwise it would pick whatever logback(-test).xml
+     * comes first on the test classpath it inherits, possibly at DEBUG.
+     */
+    private void writeLogConfig() throws IOException {
+        String xml = """
+                <configuration>
+                  <appender name="out" class="ch.qos.logback.core.ConsoleAppender">
+                    <encoder><pattern>%d{HH:mm:ss.SSS} %-5level [%thread] %logger{36} - %msg%n</pattern></encoder>
+                  </appender>
+                  <logger name="org.apache.kafka.clients.NetworkClient" level="ERROR"/>
+                  <root level="WARN"><appender-ref ref="out"/></root>
+                </configuration>
+                """;
+        Files.writeString(logConfigFile(), xml, StandardCharsets.UTF_8);
     }
 
     private void awaitReady(Duration timeout) {
@@ -170,30 +287,14 @@ public final class KafkaBroker implements AutoCloseable {
         throw new IllegalStateException("Kafka broker not ready within " + timeout + ": " + tail(logFile()));
     }
 
-    /** Stops the broker gracefully (SIGTERM) and waits for it. */
+    /** Stops the broker gracefully (SIGTERM, controlled shutdown) and waits for it (at most 60 s). */
     public void stop() {
-        if (process != null && process.isAlive()) {
-            process.destroy();
-            try {
-                if (!process.waitFor(60, TimeUnit.SECONDS)) {
-                    process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        JavaProcess.stop(process, Duration.ofSeconds(60));
     }
 
-    /** Kills the broker (SIGKILL), as a crash would. */
+    /** Kills the broker (SIGKILL), as a crash would; {@link #restart()} recovers its log. */
     public void kill() {
-        if (process != null) {
-            process.destroyForcibly();
-            try {
-                process.waitFor(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        JavaProcess.kill(process);
     }
 
     /** Starts the broker again on the same ports with the same data. */
@@ -202,10 +303,12 @@ public final class KafkaBroker implements AutoCloseable {
         launch();
     }
 
+    /** Whether the broker process is alive (not whether it answers). */
     public boolean running() {
         return process != null && process.isAlive();
     }
 
+    /** Stops the broker; a temporary data dir is deleted. */
     @Override
     public void close() {
         stop();

@@ -10,6 +10,10 @@ public final class Ports {
     private Ports() {
     }
 
+    /**
+     * A port nobody listens on right now. Another process may take it before the caller binds it;
+     * fine for tests and first starts, and why the local stack passes fixed ports instead.
+     */
     public static int free() {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             s.setReuseAddress(true);

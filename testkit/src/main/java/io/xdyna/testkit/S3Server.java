@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Properties;
 import org.gaul.s3proxy.AuthenticationType;
 import org.gaul.s3proxy.S3Proxy;
@@ -35,6 +36,9 @@ public final class S3Server implements AutoCloseable {
      * @param port 0 picks a free port
      */
     public static S3Server start(Path dataDir, int port, String accessKey, String secretKey) {
+        if (accessKey == null || accessKey.isBlank() || secretKey == null || secretKey.isBlank()) {
+            throw new IllegalArgumentException("the S3 server needs an access key and a secret key");
+        }
         Properties overrides = new Properties();
         String provider;
         if (dataDir == null) {
@@ -62,23 +66,35 @@ public final class S3Server implements AutoCloseable {
             while (!"STARTED".equals(proxy.getState()) && System.nanoTime() < deadline) {
                 Thread.sleep(20);
             }
+            if (!"STARTED".equals(proxy.getState())) {
+                throw new IllegalStateException("still " + proxy.getState() + " after 30 s");
+            }
         } catch (Exception e) {
+            try {
+                proxy.stop();
+            } catch (Exception ignored) {
+                // it did not start; nothing to stop
+            }
             ctx.close();
-            throw new IllegalStateException("cannot start S3 server on port " + port + ": " + e.getMessage(), e);
+            throw new IllegalStateException("cannot start the S3 server on 127.0.0.1:" + port + " (is the port taken?): "
+                    + e.getMessage(), e);
         }
         S3Server s = new S3Server(proxy, ctx);
         LOG.info("S3 server up at {} ({})", s.endpoint(), dataDir == null ? "in memory" : dataDir);
         return s;
     }
 
+    /** {@code http://127.0.0.1:<port>}, the S3 endpoint for path-style clients. */
     public String endpoint() {
         return "http://127.0.0.1:" + proxy.getPort();
     }
 
+    /** The TCP port the server listens on. */
     public int port() {
         return proxy.getPort();
     }
 
+    /** Stops the server; objects in a data dir stay there. */
     @Override
     public void close() {
         try {
@@ -89,14 +105,69 @@ public final class S3Server implements AutoCloseable {
         context.close();
     }
 
-    /** Standalone: {@code S3Server <dataDir> <port> <accessKey> <secretKey>}; runs until killed. */
+    /**
+     * Standalone server, running until SIGTERM: {@code S3Server <dataDir> <port> <accessKey>
+     * <secretKey>}, or with no arguments from the environment: {@code S3_DATA_DIR} (required; a
+     * folder), {@code S3_PORT} (default 9000; 0 = free), {@code S3_ACCESS_KEY}, {@code S3_SECRET_KEY}
+     * (required). Prints {@value #READY_PREFIX}{@code <endpoint>} on stdout once it accepts requests.
+     */
     public static void main(String[] args) throws InterruptedException {
-        if (args.length != 4) {
-            System.err.println("usage: S3Server <dataDir> <port> <accessKey> <secretKey>");
+        Map<String, String> env = System.getenv();
+        String dir;
+        String port;
+        String access;
+        String secret;
+        if (args.length == 4) {
+            dir = args[0];
+            port = args[1];
+            access = args[2];
+            secret = args[3];
+        } else if (args.length == 0) {
+            dir = env.get("S3_DATA_DIR");
+            port = env.getOrDefault("S3_PORT", "9000");
+            access = env.get("S3_ACCESS_KEY");
+            secret = env.get("S3_SECRET_KEY");
+        } else {
+            System.err.println("usage: S3Server <dataDir> <port> <accessKey> <secretKey>\n"
+                    + "   or: S3Server with S3_DATA_DIR, S3_PORT, S3_ACCESS_KEY, S3_SECRET_KEY set");
+            System.exit(2);
+            return;
+        }
+        String problem = problem(dir, port, access, secret);
+        if (problem != null) {
+            System.err.println("S3Server: " + problem);
             System.exit(2);
         }
-        S3Server s = start(Path.of(args[0]), Integer.parseInt(args[1]), args[2], args[3]);
-        Runtime.getRuntime().addShutdownHook(new Thread(s::close));
+        S3Server s;
+        try {
+            s = start(Path.of(dir), Integer.parseInt(port), access, secret);
+        } catch (RuntimeException e) {
+            System.err.println("S3Server: " + e.getMessage());
+            System.exit(1);
+            return;
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(s::close, "s3-server-shutdown"));
+        System.out.println(READY_PREFIX + s.endpoint());
+        System.out.flush();
         Thread.currentThread().join();
+    }
+
+    /** The line prefix {@link #main} prints on stdout once the server is up, followed by the endpoint. */
+    public static final String READY_PREFIX = "S3 server ready at ";
+
+    private static String problem(String dir, String port, String access, String secret) {
+        if (dir == null || dir.isBlank()) {
+            return "no data folder: pass it as the first argument or set S3_DATA_DIR";
+        }
+        if (port == null || !port.matches("[0-9]{1,5}") || Integer.parseInt(port) > 65535) {
+            return "the port must be a number from 0 to 65535, not '" + port + "'";
+        }
+        if (access == null || access.length() < 3) {
+            return "the access key must have at least 3 characters (S3_ACCESS_KEY)";
+        }
+        if (secret == null || secret.length() < 8) {
+            return "the secret key must have at least 8 characters (S3_SECRET_KEY)";
+        }
+        return null;
     }
 }
