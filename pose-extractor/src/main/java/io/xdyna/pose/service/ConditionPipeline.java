@@ -1,0 +1,177 @@
+package io.xdyna.pose.service;
+
+import io.xdyna.pose.align.AlignOptions;
+import io.xdyna.pose.align.PoseAligner;
+import io.xdyna.pose.align.PoseSmoother;
+import io.xdyna.pose.draw.PoseRenderer;
+import io.xdyna.pose.dwpose.DwPose;
+import io.xdyna.pose.dwpose.PersonTracker;
+import io.xdyna.pose.dwpose.WholeBody;
+import io.xdyna.pose.face.FaceMaps;
+import io.xdyna.pose.image.Crop2Ratio;
+import io.xdyna.pose.image.Interpolation;
+import io.xdyna.pose.image.RgbImage;
+import io.xdyna.pose.media.ImageCodec;
+import io.xdyna.pose.skeleton.PersonPose;
+import io.xdyna.pose.video.FrameSelection;
+import io.xdyna.pose.video.Mp4Writer;
+import io.xdyna.pose.video.VideoDecoder;
+import io.xdyna.pose.video.VideoInfo;
+import io.xdyna.shared.job.ErrorCode;
+import io.xdyna.shared.job.JobFailure;
+import io.xdyna.shared.job.JobParams;
+import io.xdyna.shared.storage.StorageLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * Builds one job's X-Dyna conditions from local input files, independent of Kafka and S3:
+ * <ol>
+ * <li>reference: decoded by content, {@link Crop2Ratio#prepareReference} to W x H, stored as PNG;
+ * DWPose must find a person in it (NO_PERSON otherwise);</li>
+ * <li>driving video: the selected frames ({@link FrameSelection}: every {@code stride}-th, at most
+ * {@code length}), each crop2ratio + INTER_LINEAR to W x H and stored as JPEG; DWPose on each (main
+ * person tracked by overlap); with face control, S-Face maps from DWPose's 68 face landmarks
+ * through one {@link FaceMaps} per clip;</li>
+ * <li>poses: the DWPose skeletons, optionally retargeted to the reference body ({@code alignPose}),
+ * drawn without head ({@code noHead}) at W x H; or, when a pre-rendered pose video is given, its
+ * selected frames after crop2ratio + INTER_LINEAR (X-Dyna's own path for its published pose videos);</li>
+ * <li>a pose preview MP4 at the output frame rate.</li>
+ * </ol>
+ * All objects go to deterministic keys ({@link StorageLayout}), so a redelivered job rewrites the same objects.
+ */
+public final class ConditionPipeline {
+    /** A face counts as found when at least this many of DWPose's 68 face points pass its 0.3 threshold. */
+    static final int MIN_FACE_POINTS = 34;
+    static final int JPEG_QUALITY = 92;
+
+    private final DwPose dwpose;
+    private final int maxDecodeSide;
+    private final boolean smooth;
+
+    /**
+     * @param smooth pass the DWPose skeletons through {@link PoseSmoother} before alignment (off in the
+     *     reference, which draws each frame's raw detection)
+     */
+    public ConditionPipeline(DwPose dwpose, int maxDecodeSide, boolean smooth) {
+        this.dwpose = dwpose;
+        this.maxDecodeSide = maxDecodeSide;
+        this.smooth = smooth;
+    }
+
+    /** Progress of the extraction, in [0,1]. */
+    @FunctionalInterface
+    public interface Progress {
+        void report(double fraction, String message);
+    }
+
+    /** What the conditions are: the fields of ConditionsReady. */
+    public record Summary(int frameCount, int width, int height, double sourceFps, boolean faceMaps) {
+    }
+
+    /**
+     * @param pose a pre-rendered pose video, or null to extract poses with DWPose
+     * @param workDir scratch space for the preview video
+     */
+    public Summary run(String jobId, byte[] reference, Path driving, Path pose, JobParams params, Path workDir,
+            ConditionSink out, Progress progress) throws Exception {
+        int w = params.width();
+        int h = params.height();
+        boolean face = params.faceControl();
+
+        RgbImage ref = Crop2Ratio.prepareReference(ImageCodec.decode(reference, "reference image"), w, h);
+        out.put(StorageLayout.conditionReference(jobId), ImageCodec.png(ref), "image/png");
+        DwPose.Person refPerson = dwpose.mainPerson(ref, new PersonTracker());
+        if (refPerson == null) {
+            throw JobFailure.permanent(ErrorCode.NO_PERSON, "No person was found in the reference image. Use a photo"
+                    + " that shows the person's whole body.");
+        }
+        progress.report(0.05, "reference prepared");
+
+        VideoInfo info = VideoDecoder.probe(driving, "driving video");
+        FrameSelection selection = new FrameSelection(params.stride(), params.length());
+        int expected = Math.max(1, info.frameEstimate() > 0 ? selection.countFor(info.frameEstimate()) : params.length());
+        boolean extractPoses = pose == null;
+        List<PersonPose> poses = new ArrayList<>();
+        FaceMaps faceMaps = new FaceMaps();
+        PersonTracker tracker = new PersonTracker();
+        VideoDecoder.Result decoded = VideoDecoder.decode(driving, "driving video", selection, maxDecodeSide, (i, raw) -> {
+            RgbImage frame = Crop2Ratio.apply(raw, w, h, Interpolation.LINEAR);
+            out.put(StorageLayout.conditionDriving(jobId, i), ImageCodec.jpeg(frame, JPEG_QUALITY), "image/jpeg");
+            DwPose.Person person = extractPoses || face ? dwpose.mainPerson(frame, tracker) : null;
+            poses.add(person == null ? null : person.pose());
+            if (face) {
+                FaceMaps.Maps maps = faceMaps.next(frame, landmarks(person));
+                out.put(StorageLayout.conditionFaceLocal(jobId, i), ImageCodec.png(maps.local()), "image/png");
+                out.put(StorageLayout.conditionFaceGlobal(jobId, i), ImageCodec.png(maps.global()), "image/png");
+            }
+            progress.report(0.05 + 0.65 * Math.min(1.0, (i + 1.0) / expected), "frame " + (i + 1) + " of about " + expected);
+        });
+        int count = decoded.frames();
+
+        Path preview = Files.createTempFile(workDir, jobId + "-preview", ".mp4");
+        try {
+            double fps = params.outputFps(info.fps());
+            try (Mp4Writer writer = new Mp4Writer(preview, w, h, fps)) {
+                if (extractPoses) {
+                    renderPoses(jobId, refPerson.pose(), poses, params, writer, out, progress);
+                } else {
+                    count = copyPoseVideo(jobId, pose, selection, count, params, writer, out, progress);
+                }
+            }
+            out.putFile(StorageLayout.posePreview(jobId), preview, "video/mp4");
+        } finally {
+            Files.deleteIfExists(preview);
+        }
+        progress.report(1.0, count + " frames of conditions ready");
+        return new Summary(count, w, h, info.fps(), face);
+    }
+
+    /** DWPose's 68 face landmarks in frame pixels, or null when the face was not found. */
+    static float[] landmarks(DwPose.Person person) {
+        if (person == null) {
+            return null;
+        }
+        WholeBody wb = person.wholeBody();
+        return wb.visibleFacePoints() >= MIN_FACE_POINTS ? wb.faceLandmarks() : null;
+    }
+
+    private void renderPoses(String jobId, PersonPose reference, List<PersonPose> poses, JobParams params,
+            Mp4Writer writer, ConditionSink out, Progress progress) throws Exception {
+        if (poses.stream().allMatch(p -> p == null)) {
+            throw JobFailure.permanent(ErrorCode.NO_PERSON, "No person was found in any of the " + poses.size()
+                    + " frames taken from the driving video.");
+        }
+        int w = params.width();
+        int h = params.height();
+        List<PersonPose> drawn = smooth ? PoseSmoother.smooth(poses, w, h) : poses;
+        if (params.alignPose()) {
+            drawn = PoseAligner.align(reference, drawn, AlignOptions.defaults(w, h));
+        }
+        for (int i = 0; i < drawn.size(); i++) {
+            PersonPose p = drawn.get(i);
+            RgbImage img = PoseRenderer.render(p == null ? Collections.emptyList() : List.of(p), w, h, true);
+            out.put(StorageLayout.conditionPose(jobId, i), ImageCodec.png(img), "image/png");
+            writer.write(img);
+            progress.report(0.7 + 0.28 * (i + 1.0) / drawn.size(), "pose " + (i + 1) + " of " + drawn.size());
+        }
+    }
+
+    /** Stores the pre-rendered pose video's selected frames; returns how many frames both videos have. */
+    private int copyPoseVideo(String jobId, Path pose, FrameSelection selection, int drivingFrames, JobParams params,
+            Mp4Writer writer, ConditionSink out, Progress progress) throws Exception {
+        int w = params.width();
+        int h = params.height();
+        FrameSelection upTo = new FrameSelection(selection.stride(), drivingFrames);
+        VideoDecoder.Result r = VideoDecoder.decode(pose, "pose video", upTo, maxDecodeSide, (i, raw) -> {
+            RgbImage img = Crop2Ratio.apply(raw, w, h, Interpolation.LINEAR);
+            out.put(StorageLayout.conditionPose(jobId, i), ImageCodec.png(img), "image/png");
+            writer.write(img);
+            progress.report(0.7 + 0.28 * (i + 1.0) / drivingFrames, "pose frame " + (i + 1) + " of " + drivingFrames);
+        });
+        return Math.min(drivingFrames, r.frames());
+    }
+}

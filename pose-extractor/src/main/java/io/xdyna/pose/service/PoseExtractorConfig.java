@@ -1,0 +1,42 @@
+package io.xdyna.pose.service;
+
+import io.xdyna.pose.video.VideoDecoder;
+import io.xdyna.shared.config.CommonConfig;
+import io.xdyna.shared.config.Env;
+import java.nio.file.Path;
+
+/**
+ * The pose extractor's settings, read once from the environment at startup.
+ *
+ * @param common Kafka, S3 and topic prefix ({@link CommonConfig#from})
+ * @param modelDir {@code XDYNA_POSE_MODEL_DIR}, default {@code pretrained_weights/dwpose}: the pose bundle
+ * @param managementPort {@code XDYNA_MANAGEMENT_PORT}, default 8081: health and metrics
+ * @param workDir {@code XDYNA_WORK_DIR}, default {@code <java.io.tmpdir>/xdyna-pose}: downloaded inputs
+ *     and the preview video while a job runs (deleted after it)
+ * @param groupId {@code XDYNA_POSE_GROUP}, default topic prefix + {@code pose-extractor}: the consumer group
+ * @param maxDecodeSide {@code XDYNA_MAX_DECODE_SIDE}, default 2048: frames with a longer side are scaled
+ *     down while decoding (4K phone videos), which bounds memory and time
+ * @param smoothPoses {@code XDYNA_SMOOTH_POSES}, default false: temporal smoothing of the skeletons
+ *     before alignment (the reference draws raw detections)
+ */
+public record PoseExtractorConfig(
+        CommonConfig common,
+        Path modelDir,
+        int managementPort,
+        Path workDir,
+        String groupId,
+        int maxDecodeSide,
+        boolean smoothPoses) {
+
+    public static PoseExtractorConfig from(Env env) {
+        CommonConfig common = CommonConfig.from(env);
+        return new PoseExtractorConfig(common,
+                Path.of(env.string("XDYNA_POSE_MODEL_DIR", "pretrained_weights/dwpose")),
+                env.integer("XDYNA_MANAGEMENT_PORT", 8081, 0, 65535),
+                Path.of(env.string("XDYNA_WORK_DIR", Path.of(System.getProperty("java.io.tmpdir"), "xdyna-pose")
+                        .toString())),
+                env.string("XDYNA_POSE_GROUP", common.topics().prefix() + "pose-extractor"),
+                env.integer("XDYNA_MAX_DECODE_SIDE", VideoDecoder.DEFAULT_MAX_SIDE, 256, 8192),
+                env.bool("XDYNA_SMOOTH_POSES", false));
+    }
+}

@@ -1,0 +1,73 @@
+#!/usr/bin/python3
+"""Python/OpenCV side of io.xdyna.pose.bench.PoseBench: the same per-frame work as the Java pipeline's
+decode + crop2ratio + INTER_LINEAR resize + OpenPose drawing (17 limbs as filled ellipses, darkening,
+18 discs), as X-Dyna's reference does it with cv2. Prints one JSON line: frames, seconds, fps.
+
+usage: pose_bench.py VIDEO WIDTH HEIGHT KEYPOINTS_JSON MAX_FRAMES
+"""
+import json
+import math
+import sys
+import time
+
+import cv2
+import numpy as np
+
+LIMBS = [[2, 3], [2, 6], [3, 4], [4, 5], [6, 7], [7, 8], [2, 9], [9, 10], [10, 11], [2, 12], [12, 13], [13, 14],
+         [2, 1], [1, 15], [15, 17], [1, 16], [16, 18]]
+COLORS = [[255, 0, 0], [255, 85, 0], [255, 170, 0], [255, 255, 0], [170, 255, 0], [85, 255, 0], [0, 255, 0],
+          [0, 255, 85], [0, 255, 170], [0, 255, 255], [0, 170, 255], [0, 85, 255], [0, 0, 255], [85, 0, 255],
+          [170, 0, 255], [255, 0, 255], [255, 0, 170], [255, 0, 85]]
+
+
+def crop2ratio(img, w, h):
+    ih, iw = img.shape[:2]
+    if iw / ih < w / h:
+        tw, th = iw, int(iw / w * h)
+    else:
+        th, tw = ih, int(ih / h * w)
+    sw, sh = (iw - tw) // 2, (ih - th) // 4
+    return img[sh:sh + th, sw:sw + tw]
+
+
+def draw(canvas, pts):
+    h, w = canvas.shape[:2]
+    for i, (a, b) in enumerate(LIMBS):
+        pa, pb = pts[a - 1], pts[b - 1]
+        if pa[2] <= 0.3 or pb[2] <= 0.3:
+            continue
+        y = np.array([pa[0], pb[0]]) * float(w)
+        x = np.array([pa[1], pb[1]]) * float(h)
+        mx, my = np.mean(x), np.mean(y)
+        length = ((x[0] - x[1]) ** 2 + (y[0] - y[1]) ** 2) ** 0.5
+        angle = math.degrees(math.atan2(x[0] - x[1], y[0] - y[1]))
+        poly = cv2.ellipse2Poly((int(my), int(mx)), (int(length / 2), 4), int(angle), 0, 360, 1)
+        cv2.fillConvexPoly(canvas, poly, COLORS[i])
+    canvas = (canvas * 0.6).astype(np.uint8)
+    for i, p in enumerate(pts):
+        if p[2] > 0.3:
+            cv2.circle(canvas, (int(p[0] * w), int(p[1] * h)), 4, COLORS[i], thickness=-1)
+    return canvas
+
+
+def main():
+    video, w, h, kp, limit = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], int(sys.argv[5])
+    pts = json.load(open(kp))
+    cap = cv2.VideoCapture(video)
+    n = 0
+    t0 = time.perf_counter()
+    while n < limit:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+        small = cv2.resize(crop2ratio(rgb, w, h), (w, h), interpolation=cv2.INTER_LINEAR)
+        draw(np.zeros((h, w, 3), np.uint8), pts)
+        n += 1
+        del small
+    dt = time.perf_counter() - t0
+    print(json.dumps({"frames": n, "seconds": dt, "fps": n / dt if dt > 0 else 0, "opencv": cv2.__version__}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+package io.xdyna.pose.service;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.xdyna.shared.config.ConfigException;
+import io.xdyna.shared.config.Env;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The environment the pose extractor reads, with its documented defaults and checks. */
+class PoseExtractorConfigTest {
+
+    @Test
+    void defaultsPointAtTheRealBundleAndPort8081() {
+        PoseExtractorConfig c = PoseExtractorConfig.from(new Env(Map.of()));
+        assertThat(c.modelDir()).isEqualTo(Path.of("pretrained_weights/dwpose"));
+        assertThat(c.managementPort()).isEqualTo(8081);
+        assertThat(c.groupId()).isEqualTo("xdyna.pose-extractor");
+        assertThat(c.maxDecodeSide()).isEqualTo(2048);
+        assertThat(c.smoothPoses()).isFalse();
+        assertThat(c.workDir().toString()).endsWith("xdyna-pose");
+        assertThat(c.common().topics().requests()).isEqualTo("xdyna.jobs.requests");
+    }
+
+    @Test
+    void overridesAndBadValuesNameTheVariable() {
+        PoseExtractorConfig c = PoseExtractorConfig.from(new Env(Map.of("XDYNA_POSE_MODEL_DIR", "/m",
+                "XDYNA_MANAGEMENT_PORT", "9000", "XDYNA_WORK_DIR", "/w", "XDYNA_TOPIC_PREFIX", "t.",
+                "XDYNA_SMOOTH_POSES", "yes")));
+        assertThat(c.modelDir()).isEqualTo(Path.of("/m"));
+        assertThat(c.managementPort()).isEqualTo(9000);
+        assertThat(c.workDir()).isEqualTo(Path.of("/w"));
+        assertThat(c.groupId()).isEqualTo("t.pose-extractor");
+        assertThat(c.smoothPoses()).isTrue();
+        assertThatThrownBy(() -> PoseExtractorConfig.from(new Env(Map.of("XDYNA_MANAGEMENT_PORT", "http"))))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("XDYNA_MANAGEMENT_PORT");
+        assertThatThrownBy(() -> PoseExtractorConfig.from(new Env(Map.of("XDYNA_MAX_DECODE_SIDE", "10"))))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("XDYNA_MAX_DECODE_SIDE");
+    }
+}
