@@ -48,7 +48,7 @@ final class BenchCommand implements Callable<Integer> {
 
     /** Starts a throw-away local stack on free ports, runs one tiny job through it, prints the times. */
     private int stack() throws Exception {
-        Path root = Path.of("").toAbsolutePath();
+        Path root = Xdyna.root();
         Path data = Files.createTempDirectory("xdyna-bench");
         int http = Ports.free();
         Env env = new Env(Map.of("XDYNA_DATA_DIR", data.toString(), "XDYNA_HTTP_PORT", Integer.toString(http),

@@ -156,6 +156,7 @@ public final class LocalStack implements AutoCloseable {
 
     /** What the user needs to know, printed once the stack is up. */
     public String banner() {
+        Path examples = settings.root().resolve("../shared/examples").normalize();
         StringBuilder b = new StringBuilder();
         b.append("\n  X-Dyna is running.\n");
         b.append("  Web app and API : http://localhost:").append(settings.httpPort()).append("/\n");
@@ -166,8 +167,8 @@ public final class LocalStack implements AutoCloseable {
         b.append("  Object store    : ").append(s3.endpoint()).append("  (bucket xdyna)\n");
         b.append("  Logs            : ").append(settings.data().resolve("logs")).append('\n');
         b.append("  Try it          : curl -H 'Authorization: Bearer ").append(key.substring(key.indexOf(':') + 1))
-                .append("' -F reference=@../shared/examples/example_1_reference.jpg")
-                .append(" -F driving=@../shared/examples/example_1_driving.mp4")
+                .append("' -F reference=@").append(examples.resolve("example_1_reference.jpg"))
+                .append(" -F driving=@").append(examples.resolve("example_1_driving.mp4"))
                 .append(" -F 'params={\"width\":256,\"height\":448,\"length\":16,\"steps\":4}'")
                 .append(" http://localhost:").append(settings.httpPort()).append("/v1/jobs\n");
         for (String w : warnings) {

@@ -23,13 +23,19 @@ public final class Xdyna implements Callable<Integer> {
         return 0;
     }
 
+    /** The repository root: set by the ./xdyna script, else the working directory. */
+    static Path root() {
+        String r = System.getProperty("xdyna.root");
+        return (r != null ? Path.of(r) : Path.of("")).toAbsolutePath();
+    }
+
     /** {@code xdyna local}: the whole system on this machine. */
     @Command(name = "local", description = "Run broker, object store, the four services and the web app locally "
             + "(data under ./data). Environment: XDYNA_HTTP_PORT, XDYNA_MODEL_DIR, XDYNA_POSE_MODEL_DIR, ...")
     static final class Local implements Callable<Integer> {
         @Override
         public Integer call() throws Exception {
-            Path root = Path.of("").toAbsolutePath();
+            Path root = Xdyna.root();
             LocalStack stack = new LocalStack(LocalStack.Settings.from(Env.system(), root));
             try {
                 stack.start();
