@@ -53,7 +53,7 @@ public final class ConditionPipeline {
     private final boolean smooth;
 
     /**
-     * @param smooth pass the DWPose skeletons through {@link PoseSmoother} before alignment (off in the
+     * @param smooth pass the (aligned) skeletons through {@link PoseSmoother} (off in the
      *     reference, which draws each frame's raw detection)
      */
     public ConditionPipeline(DwPose dwpose, int maxDecodeSide, boolean smooth) {
@@ -147,9 +147,14 @@ public final class ConditionPipeline {
         }
         int w = params.width();
         int h = params.height();
-        List<PersonPose> drawn = smooth ? PoseSmoother.smooth(poses, w, h) : poses;
+        List<PersonPose> drawn = poses;
         if (params.alignPose()) {
             drawn = PoseAligner.align(reference, drawn, AlignOptions.defaults(w, h));
+        }
+        // smoothed after alignment, as docs/pose-conditions.md recommends: the smoother sees the
+        // skeleton that is actually drawn
+        if (smooth) {
+            drawn = PoseSmoother.smooth(drawn, w, h);
         }
         for (int i = 0; i < drawn.size(); i++) {
             PersonPose p = drawn.get(i);

@@ -16,8 +16,9 @@ import java.nio.file.Path;
  * @param groupId {@code XDYNA_POSE_GROUP}, default topic prefix + {@code pose-extractor}: the consumer group
  * @param maxDecodeSide {@code XDYNA_MAX_DECODE_SIDE}, default 2048: frames with a longer side are scaled
  *     down while decoding (4K phone videos), which bounds memory and time
- * @param smoothPoses {@code XDYNA_SMOOTH_POSES}, default false: temporal smoothing of the skeletons
- *     before alignment (the reference draws raw detections)
+ * @param smoothPoses {@code XDYNA_SMOOTH_POSES}, default true: offline temporal smoothing of the
+ *     skeletons (no lag: it looks both ways; real jumps are kept), so frame-to-frame detector jitter
+ *     does not become jitter in the animation; false draws raw detections, as the reference does
  */
 public record PoseExtractorConfig(
         CommonConfig common,
@@ -37,6 +38,6 @@ public record PoseExtractorConfig(
                         .toString())),
                 env.string("XDYNA_POSE_GROUP", common.topics().prefix() + "pose-extractor"),
                 env.integer("XDYNA_MAX_DECODE_SIDE", VideoDecoder.DEFAULT_MAX_SIDE, 256, 8192),
-                env.bool("XDYNA_SMOOTH_POSES", false));
+                env.bool("XDYNA_SMOOTH_POSES", true));
     }
 }

@@ -19,7 +19,7 @@ class PoseExtractorConfigTest {
         assertThat(c.managementPort()).isEqualTo(8081);
         assertThat(c.groupId()).isEqualTo("xdyna.pose-extractor");
         assertThat(c.maxDecodeSide()).isEqualTo(2048);
-        assertThat(c.smoothPoses()).isFalse();
+        assertThat(c.smoothPoses()).isTrue();
         assertThat(c.workDir().toString()).endsWith("xdyna-pose");
         assertThat(c.common().topics().requests()).isEqualTo("xdyna.jobs.requests");
     }
@@ -28,12 +28,12 @@ class PoseExtractorConfigTest {
     void overridesAndBadValuesNameTheVariable() {
         PoseExtractorConfig c = PoseExtractorConfig.from(new Env(Map.of("XDYNA_POSE_MODEL_DIR", "/m",
                 "XDYNA_MANAGEMENT_PORT", "9000", "XDYNA_WORK_DIR", "/w", "XDYNA_TOPIC_PREFIX", "t.",
-                "XDYNA_SMOOTH_POSES", "yes")));
+                "XDYNA_SMOOTH_POSES", "no")));
         assertThat(c.modelDir()).isEqualTo(Path.of("/m"));
         assertThat(c.managementPort()).isEqualTo(9000);
         assertThat(c.workDir()).isEqualTo(Path.of("/w"));
         assertThat(c.groupId()).isEqualTo("t.pose-extractor");
-        assertThat(c.smoothPoses()).isTrue();
+        assertThat(c.smoothPoses()).isFalse();
         assertThatThrownBy(() -> PoseExtractorConfig.from(new Env(Map.of("XDYNA_MANAGEMENT_PORT", "http"))))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("XDYNA_MANAGEMENT_PORT");
         assertThatThrownBy(() -> PoseExtractorConfig.from(new Env(Map.of("XDYNA_MAX_DECODE_SIDE", "10"))))
