@@ -1,0 +1,297 @@
+#!/usr/bin/env python3
+"""Checks the Kubernetes manifests without a cluster.
+
+1. Every YAML file under deploy/k8s parses (yaml.safe_load_all).
+2. With kubectl (or kustomize) on the PATH: renders the base, each overlay, and gpu-fleet with each optional
+   component, then checks what a typo would break but the API server would accept or only notice at run
+   time: selectors that match nothing, probes on undeclared ports, references to missing ConfigMaps,
+   Secrets, keys and claims, autoscalers pointing at nothing or fighting a fixed `replicas`, KEDA triggers
+   whose bootstrap servers, topics or groups differ from what the services are configured with, and the
+   animator's GPU, model volume and shutdown settings.
+
+Usage: python3 deploy/k8s/tools/check.py        (exit status 1 on any problem)
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import yaml
+
+K8S = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+SERVICES = {"gateway": 8080, "pose-extractor": 8081, "animator": 8082, "encoder": 8083}
+# Secrets the operator creates out of band (never committed), with the keys the services read.
+# The base is only rendered, never applied on its own: overlays supply the Secret.
+EXTERNAL_SECRETS = {"gpu-fleet": {"xdyna-secrets"}, "base": {"xdyna-secrets"}}
+WORKLOADS = ("Deployment", "StatefulSet", "Job")
+
+
+def parse_all():
+    problems, count = [], 0
+    for root, _, files in os.walk(K8S):
+        for f in sorted(files):
+            if f.endswith((".yaml", ".yml")):
+                path = os.path.join(root, f)
+                try:
+                    with open(path) as fh:
+                        count += sum(1 for d in yaml.safe_load_all(fh) if d is not None)
+                except yaml.YAMLError as e:
+                    problems.append(f"{os.path.relpath(path, K8S)}: {e}")
+    return count, problems
+
+
+def renderer():
+    if shutil.which("kubectl"):
+        return ["kubectl", "kustomize"]
+    if shutil.which("kustomize"):
+        return ["kustomize", "build"]
+    return None
+
+
+def render(cmd, path):
+    out = subprocess.run(cmd + [path], capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr.strip())
+    return [d for d in yaml.safe_load_all(out.stdout) if d]
+
+
+def pod_spec(obj):
+    spec = obj.get("spec", {})
+    if obj["kind"] in WORKLOADS:
+        return spec.get("template", {}).get("spec", {})
+    return None
+
+
+def matches(selector, labels):
+    return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
+
+
+def check(name, docs):
+    errs = []
+    by_kind = {}
+    for d in docs:
+        by_kind.setdefault(d["kind"], {})[d["metadata"]["name"]] = d
+    cms = by_kind.get("ConfigMap", {})
+    secrets = by_kind.get("Secret", {})
+    pvcs = by_kind.get("PersistentVolumeClaim", {})
+    external = EXTERNAL_SECRETS.get(name, set())
+
+    def cm_by_prefix(prefix):
+        hits = [c for n, c in cms.items() if n == prefix or n.startswith(prefix + "-")]
+        return hits[0] if hits else None
+
+    env_cm = cm_by_prefix("xdyna-env")
+    if env_cm is None:
+        errs.append("no ConfigMap xdyna-env")
+        env = {}
+    else:
+        env = env_cm.get("data", {})
+    prefix = env.get("XDYNA_TOPIC_PREFIX", "xdyna.")
+
+    workloads = {}
+    for kind in WORKLOADS:
+        for n, w in by_kind.get(kind, {}).items():
+            workloads[(kind, n)] = w
+
+    for (kind, n), w in workloads.items():
+        where = f"{kind}/{n}"
+        spec = pod_spec(w)
+        labels = w["spec"].get("template", {}).get("metadata", {}).get("labels", {})
+        if kind != "Job":
+            sel = w["spec"].get("selector", {}).get("matchLabels", {})
+            if not matches(sel, labels):
+                errs.append(f"{where}: selector {sel} does not match its pod labels {labels}")
+        volumes = {v["name"]: v for v in spec.get("volumes", [])}
+        for v in volumes.values():
+            claim = v.get("persistentVolumeClaim", {}).get("claimName")
+            if claim and claim not in pvcs and not any(
+                    claim.startswith(t["metadata"]["name"] + "-")
+                    for t in w["spec"].get("volumeClaimTemplates", [])):
+                errs.append(f"{where}: volume {v['name']} claims missing PVC {claim}")
+        for c in spec.get("initContainers", []) + spec.get("containers", []):
+            cwhere = f"{where}/{c['name']}"
+            image = c.get("image", "")
+            if ":" not in image.rsplit("/", 1)[-1]:
+                errs.append(f"{cwhere}: image {image} has no tag")
+            if "requests" not in c.get("resources", {}):
+                errs.append(f"{cwhere}: no resource requests")
+            ports = {p.get("name"): p["containerPort"] for p in c.get("ports", [])}
+            for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+                http = c.get(probe, {}).get("httpGet")
+                if http and http["port"] not in ports and http["port"] not in ports.values():
+                    errs.append(f"{cwhere}: {probe} uses undeclared port {http['port']}")
+            for ef in c.get("envFrom", []):
+                ref = ef.get("configMapRef", {}).get("name")
+                if ref and ref not in cms:
+                    errs.append(f"{cwhere}: envFrom missing ConfigMap {ref}")
+                ref = ef.get("secretRef", {}).get("name")
+                if ref and ref not in secrets and ref not in external:
+                    errs.append(f"{cwhere}: envFrom missing Secret {ref}")
+            for e in c.get("env", []):
+                sk = e.get("valueFrom", {}).get("secretKeyRef")
+                if sk:
+                    s = secrets.get(sk["name"])
+                    if s is None and sk["name"] not in external:
+                        errs.append(f"{cwhere}: env {e['name']} uses missing Secret {sk['name']}")
+                    elif s is not None and not sk.get("optional") and sk["key"] not in {
+                            **s.get("data", {}), **s.get("stringData", {})}:
+                        errs.append(f"{cwhere}: Secret {sk['name']} has no key {sk['key']}")
+            for m in c.get("volumeMounts", []):
+                if m["name"] not in volumes and not any(
+                        t["metadata"]["name"] == m["name"] for t in w["spec"].get("volumeClaimTemplates", [])):
+                    errs.append(f"{cwhere}: mounts undefined volume {m['name']}")
+        app = labels.get("app.kubernetes.io/name")
+        if kind == "Deployment" and app in SERVICES:
+            port = SERVICES[app]
+            ann = w["spec"]["template"]["metadata"].get("annotations", {})
+            if ann.get("prometheus.io/scrape") != "true" or ann.get("prometheus.io/port") != str(port) \
+                    or ann.get("prometheus.io/path") != "/metrics":
+                errs.append(f"{where}: Prometheus scrape annotations missing or not on port {port}")
+            c = spec["containers"][0]
+            if port not in [p["containerPort"] for p in c.get("ports", [])]:
+                errs.append(f"{where}: does not declare port {port}")
+            paths = {p: c.get(p, {}).get("httpGet", {}).get("path") for p in ("readinessProbe", "livenessProbe")}
+            if paths != {"readinessProbe": "/health/ready", "livenessProbe": "/health/live"}:
+                errs.append(f"{where}: probes are {paths}, expected /health/ready and /health/live")
+            cenv = {e["name"]: e.get("value") for e in c.get("env", [])}
+            if app != "gateway" and cenv.get("XDYNA_MANAGEMENT_PORT") != str(port):
+                errs.append(f"{where}: XDYNA_MANAGEMENT_PORT is {cenv.get('XDYNA_MANAGEMENT_PORT')}, not {port}")
+            if app == "gateway" and cenv.get("XDYNA_HTTP_PORT") != str(port):
+                errs.append(f"{where}: XDYNA_HTTP_PORT is not {port}")
+        if kind == "Deployment" and app == "animator":
+            c = spec["containers"][0]
+            cenv = {e["name"]: e.get("value") for e in c.get("env", [])}
+            gpu = c.get("resources", {}).get("limits", {}).get("nvidia.com/gpu")
+            if cenv.get("XDYNA_MODEL_DIR") != "/models/xdyna":
+                errs.append(f"{where}: XDYNA_MODEL_DIR is {cenv.get('XDYNA_MODEL_DIR')}")
+            mount = [m for m in c.get("volumeMounts", []) if m["mountPath"] == "/models"]
+            if not mount or not mount[0].get("readOnly"):
+                errs.append(f"{where}: /models is not mounted read-only")
+            if spec.get("terminationGracePeriodSeconds", 30) < 150:
+                errs.append(f"{where}: terminationGracePeriodSeconds below the 150 s a graceful hand-back may take")
+            if name == "dev":
+                if gpu is not None or cenv.get("XDYNA_DEVICE") != "cpu":
+                    errs.append(f"{where}: dev animator should run on CPU without a GPU request")
+            else:
+                if str(gpu) != "1":
+                    errs.append(f"{where}: limits nvidia.com/gpu is {gpu}, expected 1")
+                if not any(t.get("key") == "nvidia.com/gpu" for t in spec.get("tolerations", [])):
+                    errs.append(f"{where}: no toleration for GPU nodes")
+                if not spec.get("nodeSelector"):
+                    errs.append(f"{where}: no GPU node selector")
+                pvc_name = mount[0]["name"] if mount else None
+                vol = {v["name"]: v for v in spec.get("volumes", [])}.get(pvc_name, {})
+                if not vol.get("persistentVolumeClaim"):
+                    errs.append(f"{where}: the model volume is not a PersistentVolumeClaim")
+
+    def workload_with(selector):
+        return [k for k, w in workloads.items() if k[0] != "Job"
+                and matches(selector, w["spec"]["template"]["metadata"].get("labels", {}))]
+
+    for n, s in by_kind.get("Service", {}).items():
+        targets = workload_with(s["spec"].get("selector", {}))
+        if not targets:
+            errs.append(f"Service/{n}: selector matches no workload")
+        for p in s["spec"].get("ports", []):
+            tp = p.get("targetPort", p["port"])
+            for t in targets:
+                cports = [cp for c in pod_spec(workloads[t])["containers"] for cp in c.get("ports", [])]
+                if tp not in [cp.get("name") for cp in cports] + [cp["containerPort"] for cp in cports]:
+                    errs.append(f"Service/{n}: targetPort {tp} not declared by {t[1]}")
+    for n, ing in by_kind.get("Ingress", {}).items():
+        for r in ing["spec"].get("rules", []):
+            for p in r.get("http", {}).get("paths", []):
+                svc = p["backend"]["service"]
+                s = by_kind.get("Service", {}).get(svc["name"])
+                if s is None:
+                    errs.append(f"Ingress/{n}: backend Service {svc['name']} missing")
+                elif svc["port"].get("name") not in [sp.get("name") for sp in s["spec"]["ports"]]:
+                    errs.append(f"Ingress/{n}: Service {svc['name']} has no port {svc['port']}")
+    for n, pdb in by_kind.get("PodDisruptionBudget", {}).items():
+        if not workload_with(pdb["spec"]["selector"].get("matchLabels", {})):
+            errs.append(f"PodDisruptionBudget/{n}: selector matches no workload")
+    for app in SERVICES:
+        if ("Deployment", app) in workloads and not any(
+                pdb["spec"]["selector"].get("matchLabels", {}).get("app.kubernetes.io/name") == app
+                for pdb in by_kind.get("PodDisruptionBudget", {}).values()):
+            errs.append(f"Deployment/{app}: no PodDisruptionBudget")
+
+    scaled = []
+    for n, h in by_kind.get("HorizontalPodAutoscaler", {}).items():
+        scaled.append((f"HorizontalPodAutoscaler/{n}", h["spec"]["scaleTargetRef"]["name"]))
+    groups = {"pose-extractor": prefix + "pose-extractor", "encoder": "xdyna-encoder"}
+    topics = {prefix + "jobs." + t for t in ("requests", "conditions", "frames", "results", "status", "dlq")}
+    for n, so in by_kind.get("ScaledObject", {}).items():
+        where = f"ScaledObject/{n}"
+        scaled.append((where, so["spec"]["scaleTargetRef"]["name"]))
+        for t in so["spec"].get("triggers", []):
+            md = t.get("metadata", {})
+            if t["type"] == "kafka":
+                if md.get("bootstrapServers") != env.get("KAFKA_BOOTSTRAP_SERVERS"):
+                    errs.append(f"{where}: kafka trigger bootstrapServers {md.get('bootstrapServers')} differs from "
+                                f"KAFKA_BOOTSTRAP_SERVERS {env.get('KAFKA_BOOTSTRAP_SERVERS')}")
+                if md.get("topic") not in topics:
+                    errs.append(f"{where}: topic {md.get('topic')} is not one of ours ({sorted(topics)})")
+                if md.get("consumerGroup") not in groups.values():
+                    errs.append(f"{where}: consumerGroup {md.get('consumerGroup')} is not a consumer group of ours")
+            elif t["type"] == "prometheus":
+                q = md.get("query", "")
+                want = f'topic="{prefix}jobs.conditions"', f'group="{prefix}animator"', "xdyna_queue_backlog"
+                if not all(w in q for w in want):
+                    errs.append(f"{where}: query {q!r} should select xdyna_queue_backlog of {want[:2]}")
+    for where, target in scaled:
+        d = workloads.get(("Deployment", target))
+        if d is None:
+            errs.append(f"{where}: target Deployment {target} missing")
+        elif "replicas" in d["spec"]:
+            errs.append(f"{where}: Deployment {target} sets spec.replicas, which every apply would reset")
+    if name != "dev" and ("Deployment", "animator") in workloads and not any(t == "animator" for _, t in scaled):
+        if name != "base":
+            errs.append("animator is not autoscaled")
+    return errs
+
+
+def main():
+    count, problems = parse_all()
+    print(f"parsed {count} YAML documents under {os.path.relpath(K8S)}: "
+          f"{'OK' if not problems else str(len(problems)) + ' problem(s)'}")
+    for p in problems:
+        print("  " + p)
+    cmd = renderer()
+    if cmd is None:
+        print("neither kubectl nor kustomize on the PATH: rendering skipped")
+        return 1 if problems else 0
+    targets = {"base": os.path.join(K8S, "base")}
+    for o in sorted(os.listdir(os.path.join(K8S, "overlays"))):
+        targets[o] = os.path.join(K8S, "overlays", o)
+    with tempfile.TemporaryDirectory() as tmp:
+        for comp in sorted(os.listdir(os.path.join(K8S, "components"))):
+            d = os.path.join(tmp, "gpu-fleet+" + comp)
+            os.makedirs(d)
+            with open(os.path.join(d, "kustomization.yaml"), "w") as fh:
+                yaml.safe_dump({"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
+                                "resources": [os.path.relpath(targets["gpu-fleet"], d)],
+                                "components": [os.path.relpath(os.path.join(K8S, "components", comp), d)]}, fh)
+            targets["gpu-fleet+" + comp] = d
+        for name, path in targets.items():
+            try:
+                docs = render(cmd, path)
+            except RuntimeError as e:
+                problems.append(f"{name}: does not render: {e}")
+                print(f"{name}: does not render: {e}")
+                continue
+            errs = check(name.split("+")[0], docs)
+            kinds = {}
+            for d in docs:
+                kinds[d["kind"]] = kinds.get(d["kind"], 0) + 1
+            summary = ", ".join(f"{v} {k}" for k, v in sorted(kinds.items()))
+            print(f"{name}: {len(docs)} objects ({summary}): {'OK' if not errs else str(len(errs)) + ' problem(s)'}")
+            for e in errs:
+                print("  " + e)
+            problems += errs
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
