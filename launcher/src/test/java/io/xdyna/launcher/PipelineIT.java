@@ -161,6 +161,25 @@ class PipelineIT {
                 .isInstanceOfSatisfying(ApiClient.ApiException.class, e -> assertThat(e.status()).isEqualTo(401));
     }
 
+    @Test
+    @DisplayName("a job cancelled while animating stops there: no result, and the next job goes through")
+    void cancelledJobStops() throws Exception {
+        Path ex = TestPaths.examples();
+        String longParams = "{\"width\":128,\"height\":192,\"length\":48,\"stride\":2,\"steps\":40,\"seed\":9}";
+        String id = acme.submit(ex.resolve("example_2_reference.jpg"), ex.resolve("example_2_driving.mp4"), null,
+                longParams).get("id").asText();
+        await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(300)).ignoreExceptions()
+                .until(() -> acme.status(id).get("state").asText().equals("ANIMATING"));
+        assertThat(acme.cancel(id).get("state").asText()).isEqualTo("CANCELLED");
+        // one animator, one job at a time: once the next job is done, the cancelled one was given up
+        String next = acme.submit(ex.resolve("example_1_reference.jpg"), ex.resolve("example_1_driving.mp4"), null,
+                PARAMS).get("id").asText();
+        assertThat(awaitEnd(acme, next).get("state").asText()).isEqualTo("SUCCEEDED");
+        assertThat(acme.status(id).get("state").asText()).isEqualTo("CANCELLED");
+        assertThat(store.exists(StorageLayout.outputResult(id))).as("a cancelled job has no result").isFalse();
+        assertThat(store.exists(StorageLayout.frame(id, 0))).as("nor generated frames").isFalse();
+    }
+
     static URI acmeBase() {
         return acme.base();
     }

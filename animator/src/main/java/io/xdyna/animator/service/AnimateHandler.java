@@ -219,7 +219,7 @@ public final class AnimateHandler implements StageHandler<ConditionsReady> {
 
         @Override
         public boolean cancelled() {
-            return ctx.stopping();
+            return ctx.stopping() || ctx.cancelled();
         }
     }
 }

@@ -15,6 +15,7 @@ import io.xdyna.shared.kafka.KafkaSetup;
 import io.xdyna.shared.service.ManagedService;
 import io.xdyna.shared.stage.DeadLetters;
 import io.xdyna.shared.stage.JobProcessor;
+import io.xdyna.shared.stage.JobStatusLog;
 import io.xdyna.shared.stage.Stage;
 import io.xdyna.shared.stage.StageHandler;
 import io.xdyna.shared.stage.StatusReporter;
@@ -64,6 +65,8 @@ public final class AnimatorService implements ManagedService {
         }, false);
     }
 
+    private JobStatusLog statuses;
+
     private void startBlocking(MeterRegistry metrics) {
         publisher = new EventPublisher(config.common().kafkaBootstrap(), "xdyna-animator");
         store = new ObjectStore(config.common());
@@ -90,8 +93,11 @@ public final class AnimatorService implements ManagedService {
             handler.handle(e, ctx);
             succeeded.get().set(true);
         };
+        // cancellations arrive on the status topic; the loop checks them between windows
+        statuses = new JobStatusLog(config.common().kafkaBootstrap(), config.common().topics().status(),
+                "xdyna-animator").start();
         JobProcessor<ConditionsReady> processor = new JobProcessor<>(Stage.ANIMATE, ConditionsReady.class, tracked,
-                status, publisher, dlq, LOCAL_ATTEMPTS, metrics);
+                status, publisher, dlq, LOCAL_ATTEMPTS, metrics).withCancellation(statuses::cancelled);
         String topic = config.common().topics().conditions();
         ShareJobConsumer.Processor run = (r, finalDelivery, stopping) -> {
             succeeded.get().set(false);
@@ -158,6 +164,9 @@ public final class AnimatorService implements ManagedService {
     private Void stopBlocking() {
         if (consumer != null) {
             consumer.close();
+        }
+        if (statuses != null) {
+            statuses.close();
         }
         if (publisher != null) {
             publisher.close();

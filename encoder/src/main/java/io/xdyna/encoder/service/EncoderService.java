@@ -12,6 +12,7 @@ import io.xdyna.shared.service.ManagedService;
 import io.xdyna.shared.stage.DeadLetters;
 import io.xdyna.shared.stage.GroupStageConsumer;
 import io.xdyna.shared.stage.JobProcessor;
+import io.xdyna.shared.stage.JobStatusLog;
 import io.xdyna.shared.stage.Stage;
 import io.xdyna.shared.stage.StatusReporter;
 import io.xdyna.shared.storage.ObjectStore;
@@ -67,8 +68,10 @@ public final class EncoderService implements ManagedService {
             StatusReporter status = new StatusReporter(publisher, common.topics(), 2.0);
             DeadLetters dead = new DeadLetters(publisher, common.topics(), Stage.ENCODE.service());
             handler = new EncodeHandler(config, store, metrics);
+            // a job cancelled before its frames arrive is not encoded
+            statuses = new JobStatusLog(common.kafkaBootstrap(), common.topics().status(), clientId).start();
             JobProcessor<FramesReady> processor = new JobProcessor<>(Stage.ENCODE, FramesReady.class, handler, status,
-                    publisher, dead, MAX_ATTEMPTS, metrics);
+                    publisher, dead, MAX_ATTEMPTS, metrics).withCancellation(statuses::cancelled);
             consumer = new GroupStageConsumer("encoder", common.topics().frames(),
                     KafkaSetup.consumer(common.kafkaBootstrap(), groupId, clientId), processor, Duration.ofSeconds(60));
             consumer.start();
@@ -94,6 +97,8 @@ public final class EncoderService implements ManagedService {
         return consumer == null ? null : consumer.currentJob();
     }
 
+    private JobStatusLog statuses;
+
     @Override
     public Future<Void> stop() {
         if (vertx == null) {
@@ -102,6 +107,9 @@ public final class EncoderService implements ManagedService {
         return vertx.executeBlocking(() -> {
             if (consumer != null) {
                 consumer.close();
+            }
+            if (statuses != null) {
+                statuses.close();
             }
             if (handler != null) {
                 handler.close();

@@ -13,6 +13,7 @@ import io.xdyna.shared.service.ManagedService;
 import io.xdyna.shared.stage.DeadLetters;
 import io.xdyna.shared.stage.GroupStageConsumer;
 import io.xdyna.shared.stage.JobProcessor;
+import io.xdyna.shared.stage.JobStatusLog;
 import io.xdyna.shared.stage.Stage;
 import io.xdyna.shared.stage.StatusReporter;
 import io.xdyna.shared.storage.ObjectStore;
@@ -58,6 +59,8 @@ public final class PoseExtractorService implements ManagedService {
         }, false);
     }
 
+    private JobStatusLog statuses;
+
     private void startBlocking(MeterRegistry metrics) {
         try {
             dwpose = DwPose.load(PoseBundle.load(config.modelDir()));
@@ -73,8 +76,11 @@ public final class PoseExtractorService implements ManagedService {
         ExtractHandler handler = new ExtractHandler(
                 new ConditionPipeline(dwpose, config.maxDecodeSide(), config.smoothPoses()), store,
                 config.common().topics(), config.workDir());
+        // a job cancelled while queued is skipped instead of extracted
+        statuses = new JobStatusLog(config.common().kafkaBootstrap(), config.common().topics().status(),
+                "xdyna-pose-extractor").start();
         JobProcessor<JobRequest> processor = new JobProcessor<>(Stage.EXTRACT, JobRequest.class, handler, status,
-                publisher, dlq, LOCAL_ATTEMPTS, metrics);
+                publisher, dlq, LOCAL_ATTEMPTS, metrics).withCancellation(statuses::cancelled);
         String topic = config.common().topics().requests();
         consumer = new GroupStageConsumer("pose-extractor", topic,
                 KafkaSetup.consumer(config.common().kafkaBootstrap(), config.groupId(), "xdyna-pose-extractor"),
@@ -111,6 +117,9 @@ public final class PoseExtractorService implements ManagedService {
     private Void stopBlocking() {
         if (consumer != null) {
             consumer.close();
+        }
+        if (statuses != null) {
+            statuses.close();
         }
         if (publisher != null) {
             publisher.close();

@@ -34,6 +34,7 @@ public final class JobProcessor<E extends JobEvent> {
     private final DeadLetters deadLetters;
     private final int maxAttempts;
     private final MeterRegistry metrics;
+    private volatile java.util.function.Predicate<String> cancelled = id -> false;
 
     public JobProcessor(Stage stage, Class<E> type, StageHandler<E> handler, StatusReporter status,
             io.xdyna.shared.kafka.EventPublisher publisher, DeadLetters deadLetters, int maxAttempts,
@@ -46,6 +47,15 @@ public final class JobProcessor<E extends JobEvent> {
         this.deadLetters = deadLetters;
         this.maxAttempts = maxAttempts;
         this.metrics = metrics;
+    }
+
+    /**
+     * Lets the processor see cancellations (usually {@code JobStatusLog::cancelled}): a cancelled job is
+     * skipped when it arrives, and a handler that stops because of it is not reported as a failure.
+     */
+    public JobProcessor<E> withCancellation(java.util.function.Predicate<String> isCancelled) {
+        this.cancelled = isCancelled;
+        return this;
     }
 
     /**
@@ -69,6 +79,13 @@ public final class JobProcessor<E extends JobEvent> {
         }
         MDC.put("jobId", event.id());
         MDC.put("stage", stage.service());
+        if (cancelled.test(event.id())) {
+            LOG.info("skipping job {}: it was cancelled", event.id());
+            count("cancelled", "none");
+            MDC.remove("jobId");
+            MDC.remove("stage");
+            return Outcome.DONE;
+        }
         Timer.Sample sample = Timer.start(metrics);
         try {
             for (int attempt = 1; ; attempt++) {
@@ -77,7 +94,7 @@ public final class JobProcessor<E extends JobEvent> {
                 }
                 try {
                     handler.handle(event, new StageContext(stage, event.id(), event.tenant(), status, publisher,
-                            attempt, stopping));
+                            attempt, stopping, () -> cancelled.test(event.id())));
                     count("succeeded", "none");
                     sample.stop(metrics.timer("xdyna.stage.duration", "stage", stage.service(), "outcome", "ok"));
                     return Outcome.DONE;
@@ -89,6 +106,12 @@ public final class JobProcessor<E extends JobEvent> {
                     if (stopping.getAsBoolean()) {
                         LOG.info("stopped mid-job ({}); the job will be delivered again", t.toString());
                         return Outcome.RETRY;
+                    }
+                    if (cancelled.test(event.id())) {
+                        // the owner cancelled: CANCELLED is already the job's (sticky) status
+                        LOG.info("job {} stopped after its cancellation ({})", event.id(), t.toString());
+                        count("cancelled", "none");
+                        return Outcome.DONE;
                     }
                     JobFailure f = Failures.classify(t);
                     if (f.retryable() && attempt < maxAttempts) {

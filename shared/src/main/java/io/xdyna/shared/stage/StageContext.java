@@ -15,9 +15,16 @@ public final class StageContext {
     private final EventPublisher publisher;
     private final int attempt;
     private final BooleanSupplier stopping;
+    private final BooleanSupplier cancelled;
 
     public StageContext(Stage stage, String jobId, String tenant, StatusReporter status, EventPublisher publisher,
             int attempt, BooleanSupplier stopping) {
+        this(stage, jobId, tenant, status, publisher, attempt, stopping, () -> false);
+    }
+
+    public StageContext(Stage stage, String jobId, String tenant, StatusReporter status, EventPublisher publisher,
+            int attempt, BooleanSupplier stopping, BooleanSupplier cancelled) {
+        this.cancelled = cancelled;
         this.stage = stage;
         this.jobId = jobId;
         this.tenant = tenant;
@@ -55,6 +62,11 @@ public final class StageContext {
     /** The service is shutting down: a long handler should stop at its next safe point. */
     public boolean stopping() {
         return stopping.getAsBoolean();
+    }
+
+    /** The job's owner cancelled it: a long handler should stop at its next safe point. */
+    public boolean cancelled() {
+        return cancelled.getAsBoolean();
     }
 
     public StatusReporter status() {
