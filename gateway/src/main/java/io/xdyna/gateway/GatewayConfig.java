@@ -2,25 +2,85 @@ package io.xdyna.gateway;
 
 import io.xdyna.gateway.auth.ApiKeys;
 import io.xdyna.shared.config.CommonConfig;
+import io.xdyna.shared.config.ConfigException;
 import io.xdyna.shared.config.Env;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 
 /**
- * The gateway's settings.
+ * The gateway's settings, read once from the environment by {@link #from(Env)}.
  *
- * @param common broker, object store, topics
+ * @param common broker, object store, topics ({@link CommonConfig#from})
  * @param host {@code XDYNA_HTTP_HOST}, default {@code 0.0.0.0}
  * @param port {@code XDYNA_HTTP_PORT}, default 8080
  * @param keys {@code XDYNA_API_KEYS}: {@code tenant:key,...}; required
  * @param maxUploadBytes {@code XDYNA_MAX_UPLOAD_MB} (default 512) for one request's files together
  * @param uploadDir {@code XDYNA_UPLOAD_DIR}: where uploads are spooled before going to the store
- * @param presignTtl {@code XDYNA_PRESIGN_TTL_SECONDS} (default 900): lifetime of download links
+ * @param presignTtl {@code XDYNA_PRESIGN_TTL} seconds (default 900): lifetime of download links
+ * @param limits per-tenant request rate and concurrent-job quota
+ * @param webhookSecrets {@code XDYNA_WEBHOOK_SECRETS}: {@code tenant:secret,...}; a tenant without one
+ *     has its webhooks signed with its first API key
  */
 public record GatewayConfig(CommonConfig common, String host, int port, ApiKeys keys, long maxUploadBytes,
-        Path uploadDir, Duration presignTtl) {
+        Path uploadDir, Duration presignTtl, Limits limits, Map<String, String> webhookSecrets) {
+
+    /**
+     * Per-tenant limits.
+     *
+     * @param requestsPerMinute {@code XDYNA_RATE_LIMIT_PER_MINUTE} (default 600): API calls per tenant
+     *     per minute, in a token bucket that allows a burst of the same size; 0 = unlimited
+     * @param submitsPerMinute {@code XDYNA_SUBMIT_LIMIT_PER_MINUTE} (default 30): job submissions
+     *     per tenant per minute; 0 = unlimited
+     * @param maxActiveJobs {@code XDYNA_MAX_ACTIVE_JOBS} (default 20): jobs per tenant not yet
+     *     finished; 0 = unlimited
+     */
+    public record Limits(int requestsPerMinute, int submitsPerMinute, int maxActiveJobs) {
+        public static final Limits NONE = new Limits(0, 0, 0);
+    }
+
+    public GatewayConfig {
+        webhookSecrets = Map.copyOf(webhookSecrets);
+        for (String tenant : webhookSecrets.keySet()) {
+            if (!keys.tenants().contains(tenant)) {
+                throw new ConfigException("XDYNA_WEBHOOK_SECRETS names tenant " + tenant
+                        + ", which has no key in XDYNA_API_KEYS");
+            }
+        }
+    }
+
+    /** Without limits or webhook secrets (tests, tools). */
+    public GatewayConfig(CommonConfig common, String host, int port, ApiKeys keys, long maxUploadBytes,
+            Path uploadDir, Duration presignTtl) {
+        this(common, host, port, keys, maxUploadBytes, uploadDir, presignTtl, Limits.NONE, Map.of());
+    }
+
+    public GatewayConfig withLimits(Limits l) {
+        return new GatewayConfig(common, host, port, keys, maxUploadBytes, uploadDir, presignTtl, l, webhookSecrets);
+    }
+
+    public GatewayConfig withWebhookSecrets(Map<String, String> s) {
+        return new GatewayConfig(common, host, port, keys, maxUploadBytes, uploadDir, presignTtl, limits, s);
+    }
+
+    /** The secret that signs a tenant's webhooks. */
+    public String webhookSecret(String tenant) {
+        String s = webhookSecrets.get(tenant);
+        return s != null ? s : keys.firstKeyOf(tenant).orElseThrow();
+    }
+
+    /** Shows tenants, never keys or secrets. */
+    @Override
+    public String toString() {
+        return "GatewayConfig[" + host + ":" + port + ", " + keys + ", maxUploadBytes=" + maxUploadBytes + ", uploadDir="
+                + uploadDir + ", presignTtl=" + presignTtl + ", " + limits + ", webhookSecretsFor="
+                + webhookSecrets.keySet() + "]";
+    }
 
     public static GatewayConfig from(Env env) {
+        // the old name of the TTL variable is still read, so existing deployments keep working
+        int ttl = env.integer("XDYNA_PRESIGN_TTL", env.integer("XDYNA_PRESIGN_TTL_SECONDS", 900, 10, 7 * 24 * 3600),
+                10, 7 * 24 * 3600);
         return new GatewayConfig(
                 CommonConfig.from(env),
                 env.string("XDYNA_HTTP_HOST", "0.0.0.0"),
@@ -28,6 +88,10 @@ public record GatewayConfig(CommonConfig common, String host, int port, ApiKeys 
                 ApiKeys.parse("XDYNA_API_KEYS", env.required("XDYNA_API_KEYS")),
                 env.integer("XDYNA_MAX_UPLOAD_MB", 512, 1, 16384) * 1024L * 1024L,
                 Path.of(env.string("XDYNA_UPLOAD_DIR", System.getProperty("java.io.tmpdir") + "/xdyna-uploads")),
-                Duration.ofSeconds(env.integer("XDYNA_PRESIGN_TTL_SECONDS", 900, 10, 7 * 24 * 3600)));
+                Duration.ofSeconds(ttl),
+                new Limits(env.integer("XDYNA_RATE_LIMIT_PER_MINUTE", 600, 0, 1_000_000),
+                        env.integer("XDYNA_SUBMIT_LIMIT_PER_MINUTE", 30, 0, 100_000),
+                        env.integer("XDYNA_MAX_ACTIVE_JOBS", 20, 0, 100_000)),
+                ApiKeys.parseSecrets("XDYNA_WEBHOOK_SECRETS", env.string("XDYNA_WEBHOOK_SECRETS", null)));
     }
 }

@@ -6,28 +6,40 @@ import io.vertx.core.Vertx;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.StaticHandler;
 import io.xdyna.gateway.api.JobsApi;
+import io.xdyna.gateway.webhook.WebhookDispatcher;
 import io.xdyna.shared.kafka.EventPublisher;
 import io.xdyna.shared.service.ManagedService;
 import io.xdyna.shared.stage.JobStatusLog;
 import io.xdyna.shared.stage.StatusReporter;
 import io.xdyna.shared.storage.ObjectStore;
 import java.nio.file.Files;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The gateway: the REST API and the web app. Job status comes from the compacted status topic, read
- * whole by every gateway, so status survives restarts and all gateways agree.
+ * The gateway: the REST API, the web app and the webhook dispatcher, on the same port as health
+ * and metrics. Job status comes from the compacted status topic, read whole by every gateway
+ * ({@link JobStatusLog}), so status survives restarts and all gateways agree.
  */
 public final class GatewayService implements ManagedService {
     private final GatewayConfig config;
+    private final Duration webhookFirstRetry;
     private ObjectStore store;
     private EventPublisher publisher;
     private JobStatusLog statuses;
+    private WebhookDispatcher webhooks;
     private JobsApi api;
+    private Vertx vertx;
 
     public GatewayService(GatewayConfig config) {
+        this(config, Duration.ofSeconds(1));
+    }
+
+    /** @param webhookFirstRetry the first webhook retry delay, doubled per attempt (tests shorten it) */
+    public GatewayService(GatewayConfig config, Duration webhookFirstRetry) {
         this.config = config;
+        this.webhookFirstRetry = webhookFirstRetry;
     }
 
     @Override
@@ -37,6 +49,7 @@ public final class GatewayService implements ManagedService {
 
     @Override
     public Future<Void> start(Vertx vertx, MeterRegistry metrics) {
+        this.vertx = vertx;
         return vertx.executeBlocking(() -> {
             Files.createDirectories(config.uploadDir());
             store = new ObjectStore(config.common());
@@ -44,8 +57,11 @@ public final class GatewayService implements ManagedService {
             publisher = new EventPublisher(config.common().kafkaBootstrap(), "xdyna-gateway");
             statuses = new JobStatusLog(config.common().kafkaBootstrap(), config.common().topics().status(),
                     "xdyna-gateway").start();
+            webhooks = new WebhookDispatcher(config.common().kafkaBootstrap(), config.common().topics().status(),
+                    config.common().topics().prefix() + "gateway-webhooks", store, config::webhookSecret,
+                    webhookFirstRetry, metrics).start();
             api = new JobsApi(config, vertx, store, publisher, new StatusReporter(publisher, config.common().topics(),
-                    4), statuses);
+                    4), statuses, metrics);
             metrics.gauge("xdyna.gateway.jobs.known", statuses, s -> s.all().size());
             return null;
         }, false);
@@ -54,7 +70,8 @@ public final class GatewayService implements ManagedService {
     @Override
     public void routes(Router router) {
         api.mount(router);
-        router.route("/*").handler(StaticHandler.create("webroot").setCachingEnabled(false));
+        router.route("/*").handler(StaticHandler.create("webroot").setCachingEnabled(false)
+                .setIndexPage("index.html"));
     }
 
     @Override
@@ -71,6 +88,17 @@ public final class GatewayService implements ManagedService {
 
     @Override
     public Future<Void> stop() {
+        // closing joins reader threads: not on the event loop
+        return vertx == null ? Future.succeededFuture() : vertx.executeBlocking(() -> {
+            close();
+            return null;
+        }, false);
+    }
+
+    private void close() {
+        if (webhooks != null) {
+            webhooks.close();
+        }
         if (statuses != null) {
             statuses.close();
         }
@@ -80,6 +108,5 @@ public final class GatewayService implements ManagedService {
         if (store != null) {
             store.close();
         }
-        return Future.succeededFuture();
     }
 }

@@ -1,5 +1,7 @@
 package io.xdyna.gateway.api;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerResponse;
@@ -10,7 +12,9 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.xdyna.gateway.GatewayConfig;
+import io.xdyna.gateway.tenancy.TenantLimiter;
 import io.xdyna.gateway.upload.InputValidator;
+import io.xdyna.gateway.upload.Submission;
 import io.xdyna.shared.event.Events;
 import io.xdyna.shared.event.JobInputs;
 import io.xdyna.shared.event.JobRequest;
@@ -21,33 +25,45 @@ import io.xdyna.shared.job.JobIds;
 import io.xdyna.shared.job.JobParams;
 import io.xdyna.shared.job.JobState;
 import io.xdyna.shared.kafka.EventPublisher;
+import io.xdyna.shared.kafka.KafkaUnavailableException;
 import io.xdyna.shared.stage.JobStatusLog;
 import io.xdyna.shared.stage.StatusReporter;
 import io.xdyna.shared.storage.ObjectStore;
 import io.xdyna.shared.storage.StorageLayout;
+import io.xdyna.shared.storage.StorageUnavailableException;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
- * REST API v1. Every route needs a bearer key; a tenant sees only its own jobs (another tenant's id
- * answers 404, as if it did not exist). Blocking work (probing uploads, S3, Kafka acks) runs on
- * worker threads.
+ * REST API v1 (described in {@code /openapi.json}). Every route needs a bearer key; a tenant sees
+ * only its own jobs (another tenant's id answers 404, as if it did not exist). Errors are JSON
+ * {@code {"code","message"}}. Blocking work (probing uploads, S3, Kafka acknowledgements) runs on
+ * worker threads, never on the event loop.
  */
 public final class JobsApi {
     private static final Logger LOG = LoggerFactory.getLogger(JobsApi.class);
     static final String TENANT = "xdyna.tenant";
 
-    /** Output names a client may download, besides {@code result}. */
-    static final Map<String, String> OUTPUT_FILES = Map.of(
+    /** Downloadable outputs: name → file under {@code jobs/{id}/outputs/}, besides result and pose-preview. */
+    public static final Map<String, String> OUTPUT_FILES = Map.of(
             "comparison", "comparison.mp4", "poster", "poster.jpg", "preview", "preview.gif",
             "metadata", "metadata.json");
+    static final List<String> FILE_PARTS = List.of("reference", "driving", "pose");
+    static final Set<String> FORM_FIELDS = Set.of("params", "callbackUrl");
+    static final int MAX_CALLBACK_URL = 2000;
 
     private final GatewayConfig config;
     private final Vertx vertx;
@@ -55,30 +71,50 @@ public final class JobsApi {
     private final EventPublisher publisher;
     private final StatusReporter status;
     private final JobStatusLog statuses;
+    private final Idempotency idempotency;
+    private final TenantLimiter requestLimiter;
+    private final TenantLimiter submitLimiter;
+    private final MeterRegistry metrics;
+    /** Uploads (probe + store, seconds each) get their own threads, so status reads never queue behind them. */
+    private final io.vertx.core.WorkerExecutor uploads;
 
     public JobsApi(GatewayConfig config, Vertx vertx, ObjectStore store, EventPublisher publisher,
-            StatusReporter status, JobStatusLog statuses) {
+            StatusReporter status, JobStatusLog statuses, MeterRegistry metrics) {
         this.config = config;
         this.vertx = vertx;
         this.store = store;
         this.publisher = publisher;
         this.status = status;
         this.statuses = statuses;
+        this.metrics = metrics;
+        this.idempotency = new Idempotency(store);
+        this.requestLimiter = new TenantLimiter(config.limits().requestsPerMinute());
+        this.submitLimiter = new TenantLimiter(config.limits().submitsPerMinute());
+        this.uploads = vertx.createSharedWorkerExecutor("xdyna-uploads", UPLOAD_THREADS, 15,
+                java.util.concurrent.TimeUnit.MINUTES);
     }
+
+    static final int UPLOAD_THREADS = 8;
 
     public void mount(Router router) {
         router.route("/v1/*").handler(this::authenticate);
+        router.post("/v1/jobs").handler(this::admit);
         router.post("/v1/jobs").handler(BodyHandler.create(config.uploadDir().toString())
                 .setBodyLimit(config.maxUploadBytes()).setDeleteUploadedFilesOnEnd(true)
-                .setHandleFileUploads(true).setMergeFormAttributes(true));
+                .setHandleFileUploads(true).setMergeFormAttributes(false));
         router.post("/v1/jobs").handler(this::submit);
         router.get("/v1/jobs").handler(this::list);
         router.get("/v1/jobs/:id").handler(this::get);
         router.get("/v1/jobs/:id/events").handler(this::events);
         router.get("/v1/jobs/:id/result").handler(ctx -> download(ctx, "result"));
+        router.get("/v1/jobs/:id/outputs").handler(this::outputs);
         router.get("/v1/jobs/:id/outputs/:name").handler(ctx -> download(ctx, ctx.pathParam("name")));
         router.post("/v1/jobs/:id/cancel").handler(this::cancel);
         router.delete("/v1/jobs/:id").handler(this::delete);
+        router.route("/v1/*").handler(ctx -> {
+            throw new ApiError(404, "NOT_FOUND", "no endpoint " + ctx.request().method() + " "
+                    + ctx.request().path() + "; see /openapi.json");
+        });
         router.route("/v1/*").failureHandler(JobsApi::failure);
     }
 
@@ -89,38 +125,121 @@ public final class JobsApi {
             ApiError.send(ctx, 401, "UNAUTHORIZED", "a valid 'Authorization: Bearer <key>' header is required");
             return;
         }
+        long wait = requestLimiter.tryAcquire(tenant.get());
+        if (wait > 0) {
+            tooMany(ctx, "RATE_LIMITED", wait, "tenant " + tenant.get() + " makes more than "
+                    + config.limits().requestsPerMinute() + " requests a minute; retry in " + wait + " s");
+            return;
+        }
         ctx.put(TENANT, tenant.get());
         ctx.next();
     }
 
+    /** Cheap checks before the upload is read, so a refused request costs no bandwidth or disk. */
+    private void admit(RoutingContext ctx) {
+        String tenant = ctx.get(TENANT);
+        String type = ctx.request().getHeader("Content-Type");
+        if (type == null || !type.toLowerCase(Locale.ROOT).startsWith("multipart/form-data")) {
+            throw new ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "POST /v1/jobs takes multipart/form-data with parts"
+                    + " 'reference' (image), 'driving' (video), optionally 'pose' (video) and 'params' (JSON)");
+        }
+        String length = ctx.request().getHeader("Content-Length");
+        if (length != null && length.matches("\\d{1,18}") && Long.parseLong(length) > config.maxUploadBytes()) {
+            throw tooLarge();
+        }
+        Idempotency.marker(tenant, ctx.request().getHeader(Idempotency.HEADER)); // validates the header
+        int max = config.limits().maxActiveJobs();
+        if (max > 0) {
+            long active = statuses.all().stream().filter(s -> s.tenant().equals(tenant) && !s.state().terminal())
+                    .count();
+            if (active >= max) {
+                tooMany(ctx, "QUOTA_EXCEEDED", 30, "tenant " + tenant + " has " + active + " unfinished jobs, the"
+                        + " most allowed at once is " + max + "; wait for one to finish or cancel one");
+                return;
+            }
+        }
+        long wait = submitLimiter.tryAcquire(tenant);
+        if (wait > 0) {
+            tooMany(ctx, "RATE_LIMITED", wait, "tenant " + tenant + " submits more than "
+                    + config.limits().submitsPerMinute() + " jobs a minute; retry in " + wait + " s");
+            return;
+        }
+        ctx.next();
+    }
+
+    private ApiError tooLarge() {
+        return new ApiError(413, "PAYLOAD_TOO_LARGE", "the upload is larger than this gateway's limit of "
+                + config.maxUploadBytes() / (1024 * 1024) + " MB for all files together");
+    }
+
+    private static void tooMany(RoutingContext ctx, String code, long retryAfterSeconds, String message) {
+        ctx.response().putHeader("Retry-After", Long.toString(retryAfterSeconds));
+        ApiError.send(ctx, 429, code, message);
+    }
+
+    /** What a submission asked for, read on the event loop before any blocking work. */
+    record Upload(String tenant, String id, Map<String, Path> files, JobParams params, boolean lengthGiven,
+            String callbackUrl, String marker) {
+    }
+
     private void submit(RoutingContext ctx) {
         String tenant = ctx.get(TENANT);
-        Map<String, FileUpload> files = new HashMap<>();
+        Map<String, Path> files = new HashMap<>();
         for (FileUpload f : ctx.fileUploads()) {
-            if (files.put(f.name(), f) != null) {
+            if (!FILE_PARTS.contains(f.name())) {
+                throw new ApiError(400, "INVALID_REQUEST", "unknown file part '" + f.name()
+                        + "'; expected reference, driving and optionally pose");
+            }
+            if (files.put(f.name(), Path.of(f.uploadedFileName())) != null) {
                 throw new ApiError(400, "INVALID_REQUEST", "part '" + f.name() + "' is given twice");
             }
         }
-        for (String name : files.keySet()) {
-            if (!List.of("reference", "driving", "pose").contains(name)) {
-                throw new ApiError(400, "INVALID_REQUEST", "unknown file part '" + name
-                        + "'; expected reference, driving and optionally pose");
+        for (String name : ctx.request().formAttributes().names()) {
+            if (FILE_PARTS.contains(name)) {
+                throw new ApiError(400, "INVALID_REQUEST", "part '" + name + "' must be a file, not a text field");
+            }
+            if (!FORM_FIELDS.contains(name)) {
+                throw new ApiError(400, "INVALID_REQUEST", "unknown form field '" + name + "'; expected "
+                        + FORM_FIELDS);
+            }
+            if (ctx.request().formAttributes().getAll(name).size() > 1) {
+                throw new ApiError(400, "INVALID_REQUEST", "form field '" + name + "' is given twice");
             }
         }
         if (!files.containsKey("reference") || !files.containsKey("driving")) {
-            throw new ApiError(400, "INVALID_REQUEST", "multipart parts 'reference' (image) and 'driving' (video)"
-                    + " are required");
+            String missing = !files.containsKey("reference") ? "reference" : "driving";
+            throw new ApiError(400, "INVALID_REQUEST", "the file part '" + missing + "' is missing; send"
+                    + " 'reference' (an image of the person) and 'driving' (a video of the motion)");
         }
-        JobParams params = parseParams(ctx.request().getFormAttribute("params"));
-        String id = JobIds.newId();
-        vertx.executeBlocking(() -> accept(id, tenant, params, files), false).onComplete(ar -> {
-            if (ar.succeeded()) {
-                ctx.response().setStatusCode(202).putHeader("content-type", "application/json")
-                        .putHeader("Location", "/v1/jobs/" + id)
-                        .end(new JsonObject().put("id", id).put("state", JobState.QUEUED.name()).encode());
-            } else {
-                ctx.fail(ar.cause());
+        String paramsJson = ctx.request().getFormAttribute("params");
+        JobParams params = parseParams(paramsJson);
+        String callback = callbackUrl(ctx.request().getFormAttribute("callbackUrl"));
+        String marker = Idempotency.marker(tenant, ctx.request().getHeader(Idempotency.HEADER));
+        Upload u = new Upload(tenant, JobIds.newId(), files, params, lengthGiven(paramsJson), callback, marker);
+        if (marker != null && !idempotency.begin(marker)) {
+            throw new ApiError(409, "IDEMPOTENCY_IN_PROGRESS", "a request with this " + Idempotency.HEADER
+                    + " is still being processed; retry when it has finished");
+        }
+        uploads.executeBlocking(() -> {
+            try {
+                return accept(u);
+            } finally {
+                if (marker != null) {
+                    idempotency.end(marker);
+                }
             }
+        }, false).onComplete(ar -> {
+            if (ar.failed()) {
+                ctx.fail(ar.cause());
+                return;
+            }
+            Accepted a = ar.result();
+            ctx.response().setStatusCode(a.replayed() ? 200 : 202).putHeader("content-type", "application/json")
+                    .putHeader("Location", "/v1/jobs/" + a.id());
+            if (a.replayed()) {
+                ctx.response().putHeader("Idempotent-Replayed", "true");
+            }
+            ctx.response().end(new JsonObject().put("id", a.id()).put("state", a.state().name()).encode());
         });
     }
 
@@ -129,52 +248,149 @@ public final class JobsApi {
             return JobParams.defaults();
         }
         try {
-            return Events.MAPPER.readValue(json, JobParams.class).validated();
+            JobParams p = Events.MAPPER.readValue(json, JobParams.class);
+            if (p == null) {
+                throw new ApiError(400, ErrorCode.INVALID_PARAMS.name(), "params must be a JSON object, not null");
+            }
+            return p.validated();
         } catch (JobFailure f) {
             throw ApiError.of(f);
         } catch (com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException e) {
             throw new ApiError(400, ErrorCode.INVALID_PARAMS.name(), "unknown parameter '" + e.getPropertyName()
                     + "'; known: " + e.getKnownPropertyIds());
+        } catch (com.fasterxml.jackson.databind.exc.MismatchedInputException e) {
+            String field = e.getPath().isEmpty() ? null : e.getPath().get(0).getFieldName();
+            throw new ApiError(400, ErrorCode.INVALID_PARAMS.name(), field == null
+                    ? "params must be a JSON object of X-Dyna's knobs"
+                    : "parameter '" + field + "' has the wrong type: " + e.getOriginalMessage());
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new ApiError(400, ErrorCode.INVALID_PARAMS.name(), "params must be a JSON object of X-Dyna's"
                     + " knobs: " + e.getOriginalMessage());
         }
     }
 
-    /** Validates by content, stores the inputs, then announces the job: QUEUED first, then the request. */
-    private Void accept(String id, String tenant, JobParams params, Map<String, FileUpload> files) {
+    private static boolean lengthGiven(String json) {
+        if (json == null || json.isBlank()) {
+            return false;
+        }
         try {
-            InputValidator.ImageInfo ref = InputValidator.image("reference", Path.of(files.get("reference")
-                    .uploadedFileName()));
-            InputValidator.video("driving", Path.of(files.get("driving").uploadedFileName()));
-            if (files.containsKey("pose")) {
-                InputValidator.video("pose", Path.of(files.get("pose").uploadedFileName()));
+            JsonNode n = Events.MAPPER.readTree(json);
+            return n.hasNonNull("length");
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+
+    static String callbackUrl(String raw) {
+        if (raw == null || raw.isBlank()) {
+            return null;
+        }
+        String v = raw.trim();
+        try {
+            URI u = new URI(v);
+            if (v.length() > MAX_CALLBACK_URL || u.getHost() == null
+                    || !("http".equalsIgnoreCase(u.getScheme()) || "https".equalsIgnoreCase(u.getScheme()))
+                    || u.getUserInfo() != null) {
+                throw new URISyntaxException(v, "not an absolute http(s) URL");
             }
-            store.putFile(StorageLayout.inputReference(id), Path.of(files.get("reference").uploadedFileName()),
-                    ref.contentType());
-            store.putFile(StorageLayout.inputDriving(id), Path.of(files.get("driving").uploadedFileName()),
-                    "video/mp4");
-            String pose = null;
-            if (files.containsKey("pose")) {
-                pose = StorageLayout.inputPose(id);
-                store.putFile(pose, Path.of(files.get("pose").uploadedFileName()), "video/mp4");
+            return u.toString();
+        } catch (URISyntaxException e) {
+            throw new ApiError(400, "INVALID_REQUEST", "callbackUrl must be an absolute http:// or https:// URL"
+                    + " without credentials, at most " + MAX_CALLBACK_URL + " characters");
+        }
+    }
+
+    record Accepted(String id, JobState state, boolean replayed) {
+    }
+
+    /**
+     * Validates by content, stores the inputs, then announces the job: QUEUED first (so a stage's
+     * first status can never be overtaken by it), then the request. Blocking.
+     */
+    private Accepted accept(Upload u) {
+        if (u.marker() != null) {
+            Optional<String> earlier = idempotency.existing(u.marker());
+            if (earlier.isPresent()) {
+                JobState state = statuses.get(earlier.get()).map(JobStatus::state).orElse(JobState.QUEUED);
+                count("replayed");
+                return new Accepted(earlier.get(), state, true);
             }
-            JobStatus queued = JobStatus.of(id, tenant, JobState.QUEUED, 0, "waiting for a pose extractor");
+        }
+        String id = u.id();
+        MDC.put("jobId", id);
+        try {
+            InputValidator.ImageInfo ref = InputValidator.image("reference", u.files().get("reference"));
+            InputValidator.VideoInfo driving = InputValidator.video("driving", u.files().get("driving"));
+            InputValidator.VideoInfo pose = u.files().containsKey("pose")
+                    ? InputValidator.video("pose", u.files().get("pose")) : null;
+            checkLength(u, driving, pose);
+            store.putFile(StorageLayout.inputReference(id), u.files().get("reference"), ref.contentType());
+            store.putFile(StorageLayout.inputDriving(id), u.files().get("driving"), driving.contentType());
+            if (pose != null) {
+                store.putFile(StorageLayout.inputPose(id), u.files().get("pose"), pose.contentType());
+            }
+            String now = Instant.now().toString();
+            new Submission(id, u.tenant(), now, u.callbackUrl(), u.marker(), ref, driving, pose).save(store);
+            JobStatus queued = JobStatus.of(id, u.tenant(), JobState.QUEUED, 0, "waiting for a pose extractor")
+                    .withDetail(Map.of("submittedAt", now, "drivingFrames", driving.frames(),
+                            "frames", Math.min(u.params().length(), driving.framesAtStride(u.params().stride()))));
             status.publish(queued);
             statuses.remember(queued);
-            publisher.send(config.common().topics().requests(), new JobRequest(null, id, tenant,
-                    Instant.now().toString(), new JobInputs(StorageLayout.inputReference(id),
-                            StorageLayout.inputDriving(id), pose), params));
-            LOG.info("job {} queued for tenant {}", id, tenant);
-            return null;
+            JobRequest request = new JobRequest(null, id, u.tenant(), now, new JobInputs(
+                    StorageLayout.inputReference(id), StorageLayout.inputDriving(id),
+                    pose != null ? StorageLayout.inputPose(id) : null), u.params());
+            try {
+                publisher.send(config.common().topics().requests(), request);
+            } catch (RuntimeException e) {
+                // without its request the job would sit QUEUED forever: say it failed instead
+                JobStatus failed = JobStatus.failed(id, u.tenant(), ErrorCode.INTERNAL, "the job could not be"
+                        + " queued (" + e.getMessage() + "); submit it again");
+                try {
+                    status.publish(failed);
+                } catch (RuntimeException ignored) {
+                    // the broker is down for both; the caller gets 503
+                }
+                statuses.remember(failed);
+                throw e;
+            }
+            if (u.marker() != null) {
+                idempotency.record(u.marker(), id);
+            }
+            LOG.info("job {} queued for tenant {}: {}x{} {} frames from a {}x{} {}-frame video", id, u.tenant(),
+                    u.params().width(), u.params().height(), queued.detail().get("frames"), driving.width(),
+                    driving.height(), driving.frames());
+            count("accepted");
+            return new Accepted(id, JobState.QUEUED, false);
         } catch (JobFailure f) {
+            count("rejected");
             throw ApiError.of(f);
+        } finally {
+            MDC.remove("jobId");
+        }
+    }
+
+    /**
+     * An explicit {@code length} longer than the video allows is an error; the default (192) is
+     * clamped by the pipeline, as X-Dyna does, so short videos work without tuning.
+     */
+    private static void checkLength(Upload u, InputValidator.VideoInfo driving, InputValidator.VideoInfo pose) {
+        if (!u.lengthGiven()) {
+            return;
+        }
+        int stride = u.params().stride();
+        InputValidator.VideoInfo shortest = pose != null && pose.frames() < driving.frames() ? pose : driving;
+        String part = shortest == driving ? "driving" : "pose";
+        int available = shortest.framesAtStride(stride);
+        if (u.params().length() > available) {
+            throw JobFailure.permanent(ErrorCode.INVALID_PARAMS, "length " + u.params().length() + " is more than"
+                    + " the " + part + " video gives: it has " + shortest.frames() + " frames, so " + available
+                    + " at stride " + stride + "; lower length or stride");
         }
     }
 
     private JobStatus owned(RoutingContext ctx) {
         String id = ctx.pathParam("id");
-        JobStatus s = statuses.get(id).orElse(null);
+        JobStatus s = JobIds.valid(id) ? statuses.get(id).orElse(null) : null;
         if (s == null || !s.tenant().equals(ctx.get(TENANT))) {
             throw ApiError.notFound(id);
         }
@@ -188,52 +404,103 @@ public final class JobsApi {
     private void list(RoutingContext ctx) {
         String tenant = ctx.get(TENANT);
         String state = ctx.queryParams().get("state");
+        JobState filter = null;
+        if (state != null && !state.isBlank()) {
+            try {
+                filter = JobState.valueOf(state.trim().toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new ApiError(400, "INVALID_REQUEST", "state must be one of " + List.of(JobState.values()));
+            }
+        }
         int limit = intParam(ctx, "limit", 50, 1, 500);
         int offset = intParam(ctx, "offset", 0, 0, Integer.MAX_VALUE);
+        JobState f = filter;
         List<JobStatus> mine = statuses.all().stream().filter(s -> s.tenant().equals(tenant))
-                .filter(s -> state == null || s.state().name().equalsIgnoreCase(state))
-                .sorted(Comparator.comparing(JobStatus::updatedAt).reversed()).toList();
+                .filter(s -> f == null || s.state() == f)
+                .sorted(Comparator.comparing(JobStatus::updatedAt).thenComparing(JobStatus::id).reversed()).toList();
         JsonArray jobs = new JsonArray();
         mine.stream().skip(offset).limit(limit).forEach(s -> jobs.add(toJson(s)));
-        json(ctx, 200, new JsonObject().put("jobs", jobs).put("total", mine.size()).put("offset", offset)
-                .put("limit", limit));
+        JsonObject page = new JsonObject().put("jobs", jobs).put("total", mine.size()).put("offset", offset)
+                .put("limit", limit);
+        if (offset + limit < mine.size()) {
+            page.put("next", "/v1/jobs?offset=" + (offset + limit) + "&limit=" + limit
+                    + (f == null ? "" : "&state=" + f.name()));
+        }
+        json(ctx, 200, page);
+    }
+
+    /** The object key of an output name, or 404 for an unknown name. */
+    private static String outputKey(JobStatus s, String name) {
+        if (name.equals("result")) {
+            return s.outputs() != null && s.outputs().containsKey("result") ? s.outputs().get("result")
+                    : StorageLayout.outputResult(s.id());
+        }
+        if (name.equals("pose-preview")) {
+            return StorageLayout.posePreview(s.id());
+        }
+        if (OUTPUT_FILES.containsKey(name)) {
+            return s.outputs() != null && s.outputs().containsKey(name) ? s.outputs().get(name)
+                    : StorageLayout.output(s.id(), OUTPUT_FILES.get(name));
+        }
+        throw new ApiError(404, "NOT_FOUND", "no output '" + name + "'; outputs are result, pose-preview, "
+                + String.join(", ", OUTPUT_FILES.keySet().stream().sorted().toList()));
     }
 
     private void download(RoutingContext ctx, String name) {
         JobStatus s = owned(ctx);
-        String key;
-        if (name.equals("result")) {
-            key = s.outputs() != null && s.outputs().containsKey("result") ? s.outputs().get("result")
-                    : StorageLayout.outputResult(s.id());
-        } else if (name.equals("pose-preview")) {
-            key = StorageLayout.posePreview(s.id());
-        } else if (OUTPUT_FILES.containsKey(name)) {
-            key = s.outputs() != null && s.outputs().containsKey(name) ? s.outputs().get(name)
-                    : StorageLayout.output(s.id(), OUTPUT_FILES.get(name));
-        } else {
-            throw new ApiError(404, "NOT_FOUND", "no output '" + name + "'; outputs are result, pose-preview, "
-                    + String.join(", ", OUTPUT_FILES.keySet()));
-        }
+        String key = outputKey(s, name);
+        // the pose preview exists while the job runs; the rest once it has succeeded
         if (!name.equals("pose-preview") && s.state() != JobState.SUCCEEDED) {
-            throw new ApiError(409, "NOT_READY", "job " + s.id() + " is " + s.state() + "; outputs exist once it has"
-                    + " SUCCEEDED");
+            throw new ApiError(409, "NOT_READY", "job " + s.id() + " is " + s.state() + "; its " + name
+                    + " exists once it has SUCCEEDED");
         }
         vertx.executeBlocking(() -> store.exists(key) ? store.presignGet(key, config.presignTtl()) : null, false)
                 .onComplete(ar -> {
                     if (ar.failed()) {
                         ctx.fail(ar.cause());
                     } else if (ar.result() == null) {
-                        ApiError.send(ctx, name.equals("pose-preview") ? 409 : 404,
-                                name.equals("pose-preview") ? "NOT_READY" : "NOT_FOUND",
-                                "output '" + name + "' of job " + s.id() + " does not exist (yet)");
+                        boolean notYet = name.equals("pose-preview") && !s.state().terminal();
+                        ApiError.send(ctx, notYet ? 409 : 404, notYet ? "NOT_READY" : "NOT_FOUND",
+                                "output '" + name + "' of job " + s.id() + " does not exist" + (notYet ? " yet" : ""));
                     } else if ("json".equals(ctx.queryParams().get("format"))) {
                         // for browsers: a cross-origin redirect's Location is hidden from scripts
                         json(ctx, 200, new JsonObject().put("url", ar.result())
                                 .put("expiresInSeconds", config.presignTtl().toSeconds()));
                     } else {
-                        ctx.response().setStatusCode(302).putHeader("Location", ar.result()).end();
+                        ctx.response().setStatusCode(302).putHeader("Location", ar.result())
+                                .putHeader("Cache-Control", "no-store").end();
                     }
                 });
+    }
+
+    /** Presigned links of every output that exists now. */
+    private void outputs(RoutingContext ctx) {
+        JobStatus s = owned(ctx);
+        Map<String, String> keys = new LinkedHashMap<>();
+        keys.put("pose-preview", outputKey(s, "pose-preview"));
+        if (s.state() == JobState.SUCCEEDED) {
+            keys.put("result", outputKey(s, "result"));
+            OUTPUT_FILES.keySet().stream().sorted().forEach(n -> keys.put(n, outputKey(s, n)));
+        }
+        vertx.executeBlocking(() -> {
+            JsonObject links = new JsonObject();
+            for (Map.Entry<String, String> e : keys.entrySet()) {
+                Optional<ObjectStore.ObjectInfo> info = store.stat(e.getValue());
+                if (info.isPresent()) {
+                    links.put(e.getKey(), new JsonObject().put("url", store.presignGet(e.getValue(),
+                            config.presignTtl())).put("size", info.get().size())
+                            .put("contentType", info.get().contentType()));
+                }
+            }
+            return links;
+        }, false).onComplete(ar -> {
+            if (ar.failed()) {
+                ctx.fail(ar.cause());
+            } else {
+                json(ctx, 200, new JsonObject().put("id", s.id()).put("state", s.state().name())
+                        .put("expiresInSeconds", config.presignTtl().toSeconds()).put("outputs", ar.result()));
+            }
+        });
     }
 
     private void cancel(RoutingContext ctx) {
@@ -241,8 +508,9 @@ public final class JobsApi {
         if (s.state().terminal()) {
             throw new ApiError(409, "ALREADY_FINISHED", "job " + s.id() + " already ended " + s.state());
         }
-        JobStatus cancelled = JobStatus.of(s.id(), s.tenant(), JobState.CANCELLED, s.progress(), "cancelled by the"
-                + " owner");
+        JobStatus cancelled = new JobStatus(null, s.id(), s.tenant(), JobState.CANCELLED, s.progress(),
+                "cancelled by its owner", new JobStatus.Error(ErrorCode.CANCELLED, "cancelled by its owner"), null,
+                null, null);
         vertx.executeBlocking(() -> {
             status.publish(cancelled);
             statuses.remember(cancelled);
@@ -251,7 +519,8 @@ public final class JobsApi {
             if (ar.failed()) {
                 ctx.fail(ar.cause());
             } else {
-                json(ctx, 202, toJson(cancelled));
+                LOG.info("job {} cancelled by tenant {}", s.id(), s.tenant());
+                json(ctx, 202, toJson(statuses.get(s.id()).orElse(cancelled)));
             }
         });
     }
@@ -262,10 +531,12 @@ public final class JobsApi {
             throw new ApiError(409, "STILL_RUNNING", "job " + s.id() + " is " + s.state() + "; cancel it first");
         }
         vertx.executeBlocking(() -> {
+            Submission.load(store, s.id()).map(Submission::idempotencyMarker).ifPresent(idempotency::forget);
             int n = store.deletePrefix(StorageLayout.jobPrefix(s.id()));
-            // a tombstone removes the job from the compacted status topic
+            // a tombstone removes the job from the compacted status topic, for every gateway
             publisher.sendRaw(config.common().topics().status(), s.id(), null, Map.of());
             statuses.forget(s.id());
+            LOG.info("job {} deleted by tenant {}: {} objects", s.id(), s.tenant(), n);
             return n;
         }, false).onComplete(ar -> {
             if (ar.failed()) {
@@ -280,7 +551,7 @@ public final class JobsApi {
     private void events(RoutingContext ctx) {
         JobStatus s = owned(ctx);
         HttpServerResponse r = ctx.response().setChunked(true).putHeader("content-type", "text/event-stream")
-                .putHeader("cache-control", "no-cache");
+                .putHeader("cache-control", "no-cache").putHeader("x-accel-buffering", "no");
         Context context = vertx.getOrCreateContext();
         r.write(sse(s));
         if (s.state().terminal()) {
@@ -288,6 +559,7 @@ public final class JobsApi {
             return;
         }
         Runnable[] unsubscribe = new Runnable[1];
+        long[] heartbeat = new long[1];
         unsubscribe[0] = statuses.onUpdate(u -> {
             if (u.id().equals(s.id())) {
                 context.runOnContext(v -> {
@@ -300,18 +572,35 @@ public final class JobsApi {
                 });
             }
         });
-        r.closeHandler(v -> unsubscribe[0].run());
-        r.endHandler(v -> unsubscribe[0].run());
+        // a comment line now and then keeps proxies from closing an idle stream
+        heartbeat[0] = vertx.setPeriodic(15_000, t -> {
+            if (!r.ended() && !r.closed()) {
+                r.write(": keep-alive\n\n");
+            }
+        });
+        Runnable cleanup = () -> {
+            unsubscribe[0].run();
+            vertx.cancelTimer(heartbeat[0]);
+        };
+        r.closeHandler(v -> cleanup.run());
+        r.endHandler(v -> cleanup.run());
     }
 
     private static String sse(JobStatus s) {
-        return "event: status\ndata: " + toJson(s).encode() + "\n\n";
+        return "event: status\nid: " + s.updatedAt() + "\ndata: " + toJson(s).encode() + "\n\n";
     }
 
-    static JsonObject toJson(JobStatus s) {
+    /** The public JSON of a status: the event without its schema version. */
+    public static JsonObject toJson(JobStatus s) {
         JsonObject j = new JsonObject(Events.encodeString(s));
         j.remove("v");
         return j;
+    }
+
+    private void count(String outcome) {
+        if (metrics != null) {
+            metrics.counter("xdyna.gateway.submissions", "outcome", outcome).increment();
+        }
     }
 
     private static void json(RoutingContext ctx, int status, JsonObject body) {
@@ -336,21 +625,27 @@ public final class JobsApi {
 
     static void failure(RoutingContext ctx) {
         Throwable t = ctx.failure();
+        if (ctx.response().ended() || ctx.response().closed()) {
+            // e.g. the rest of a refused upload failing after the 413 went out
+            LOG.debug("after the answer to {} {}: {}", ctx.request().method(), ctx.request().path(), String.valueOf(t));
+            return;
+        }
         if (t instanceof ApiError e) {
             e.send(ctx);
         } else if (t instanceof JobFailure f) {
             ApiError.of(f).send(ctx);
         } else if (ctx.statusCode() == 413) {
-            ApiError.send(ctx, 413, "PAYLOAD_TOO_LARGE", "the upload is larger than the limit of this gateway");
+            ApiError.send(ctx, 413, "PAYLOAD_TOO_LARGE", "the upload is larger than this gateway's limit");
         } else if (t == null) {
-            ApiError.send(ctx, ctx.statusCode(), "HTTP_" + ctx.statusCode(), "request failed");
-        } else if (t instanceof io.xdyna.shared.storage.StorageUnavailableException
-                || t instanceof io.xdyna.shared.kafka.KafkaUnavailableException) {
+            int code = ctx.statusCode() > 0 ? ctx.statusCode() : 500;
+            ApiError.send(ctx, code, code == 400 ? "INVALID_REQUEST" : "HTTP_" + code,
+                    code == 400 ? "the request could not be read (a malformed multipart body?)" : "request failed");
+        } else if (t instanceof StorageUnavailableException || t instanceof KafkaUnavailableException) {
+            ctx.response().putHeader("Retry-After", "10");
             ApiError.send(ctx, 503, "UNAVAILABLE", "the job store is unavailable right now; try again shortly");
         } else {
-            LOG.error("unexpected failure on {}", ctx.request().path(), t);
-            ApiError.send(ctx, 500, "INTERNAL", "unexpected error: " + t);
+            LOG.error("unexpected failure on {} {}", ctx.request().method(), ctx.request().path(), t);
+            ApiError.send(ctx, 500, "INTERNAL", "unexpected error; the gateway's log has the details");
         }
     }
-
 }
