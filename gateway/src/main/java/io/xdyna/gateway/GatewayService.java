@@ -9,6 +9,7 @@ import io.xdyna.gateway.api.JobsApi;
 import io.xdyna.gateway.webhook.WebhookDispatcher;
 import io.xdyna.shared.kafka.EventPublisher;
 import io.xdyna.shared.service.ManagedService;
+import io.xdyna.shared.service.Resources;
 import io.xdyna.shared.stage.JobStatusLog;
 import io.xdyna.shared.stage.StatusReporter;
 import io.xdyna.shared.storage.ObjectStore;
@@ -96,17 +97,6 @@ public final class GatewayService implements ManagedService {
     }
 
     private void close() {
-        if (webhooks != null) {
-            webhooks.close();
-        }
-        if (statuses != null) {
-            statuses.close();
-        }
-        if (publisher != null) {
-            publisher.close();
-        }
-        if (store != null) {
-            store.close();
-        }
+        Resources.closeAll(webhooks, statuses, publisher, store);
     }
 }

@@ -13,6 +13,7 @@ import io.xdyna.shared.job.JobFailure;
 import io.xdyna.shared.kafka.EventPublisher;
 import io.xdyna.shared.kafka.KafkaSetup;
 import io.xdyna.shared.service.ManagedService;
+import io.xdyna.shared.service.Resources;
 import io.xdyna.shared.stage.DeadLetters;
 import io.xdyna.shared.stage.JobProcessor;
 import io.xdyna.shared.stage.JobStatusLog;
@@ -162,21 +163,7 @@ public final class AnimatorService implements ManagedService {
     }
 
     private Void stopBlocking() {
-        if (consumer != null) {
-            consumer.close();
-        }
-        if (statuses != null) {
-            statuses.close();
-        }
-        if (publisher != null) {
-            publisher.close();
-        }
-        if (store != null) {
-            store.close();
-        }
-        if (models != null) {
-            models.close();
-        }
+        Resources.closeAll(consumer, statuses, publisher, store, models);
         return null;
     }
 }

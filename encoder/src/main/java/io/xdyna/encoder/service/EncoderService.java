@@ -9,6 +9,7 @@ import io.xdyna.shared.event.FramesReady;
 import io.xdyna.shared.kafka.EventPublisher;
 import io.xdyna.shared.kafka.KafkaSetup;
 import io.xdyna.shared.service.ManagedService;
+import io.xdyna.shared.service.Resources;
 import io.xdyna.shared.stage.DeadLetters;
 import io.xdyna.shared.stage.GroupStageConsumer;
 import io.xdyna.shared.stage.JobProcessor;
@@ -105,21 +106,7 @@ public final class EncoderService implements ManagedService {
             return Future.succeededFuture();
         }
         return vertx.executeBlocking(() -> {
-            if (consumer != null) {
-                consumer.close();
-            }
-            if (statuses != null) {
-                statuses.close();
-            }
-            if (handler != null) {
-                handler.close();
-            }
-            if (publisher != null) {
-                publisher.close();
-            }
-            if (store != null) {
-                store.close();
-            }
+            Resources.closeAll(consumer, statuses, handler, publisher, store);
             return null;
         });
     }

@@ -10,6 +10,7 @@ import io.xdyna.shared.job.JobFailure;
 import io.xdyna.shared.kafka.EventPublisher;
 import io.xdyna.shared.kafka.KafkaSetup;
 import io.xdyna.shared.service.ManagedService;
+import io.xdyna.shared.service.Resources;
 import io.xdyna.shared.stage.DeadLetters;
 import io.xdyna.shared.stage.GroupStageConsumer;
 import io.xdyna.shared.stage.JobProcessor;
@@ -115,21 +116,7 @@ public final class PoseExtractorService implements ManagedService {
     }
 
     private Void stopBlocking() {
-        if (consumer != null) {
-            consumer.close();
-        }
-        if (statuses != null) {
-            statuses.close();
-        }
-        if (publisher != null) {
-            publisher.close();
-        }
-        if (store != null) {
-            store.close();
-        }
-        if (dwpose != null) {
-            dwpose.close();
-        }
+        Resources.closeAll(consumer, statuses, publisher, store, dwpose);
         return null;
     }
 }
