@@ -179,6 +179,8 @@ function show(job, s) {
   actions(s);
   if (!job.poseShown && ["ANIMATING", "ENCODING", "SUCCEEDED"].includes(s.state)) showOutputs(job, s, false);
   if (s.state === "SUCCEEDED" && !job.outputsShown) showOutputs(job, s, true);
+  // the history row of this job changes state with it
+  if (s.state !== job.lastState) { job.lastState = s.state; refreshHistory(false); }
 }
 
 // The animator says how long it has left; otherwise extrapolate from the progress seen so far.

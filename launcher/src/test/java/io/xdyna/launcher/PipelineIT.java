@@ -180,6 +180,51 @@ class PipelineIT {
         assertThat(store.exists(StorageLayout.frame(id, 0))).as("nor generated frames").isFalse();
     }
 
+    @Test
+    @DisplayName("the web app uploads the examples, shows progress advancing and plays the result")
+    void webAppRunsAJobInChromium() throws Exception {
+        Path shots = TestPaths.repoRoot().resolve("launcher/target/screenshots");
+        Files.createDirectories(shots);
+        try (Browser browser = Browser.start()) {
+            var d = browser.driver();
+            d.get(acme.base().resolve("/").toString());
+            var key = d.findElement(org.openqa.selenium.By.id("apiKey"));
+            key.sendKeys(KEY_ACME, org.openqa.selenium.Keys.TAB);
+            Path ex = TestPaths.examples();
+            browser.upload("file-reference", ex.resolve("example_1_reference.jpg"));
+            browser.upload("file-driving", ex.resolve("example_1_driving.mp4"));
+            for (var e : Map.of("p-width", "128", "p-height", "192", "p-length", "6", "p-stride", "4", "p-steps", "2")
+                    .entrySet()) {
+                var input = d.findElement(org.openqa.selenium.By.id(e.getKey()));
+                input.clear();
+                input.sendKeys(e.getValue());
+            }
+            browser.screenshot(shots.resolve("1-form.png"));
+            d.findElement(org.openqa.selenium.By.id("submit")).click();
+
+            // progress advances: the bar's width grows while the job runs
+            List<Double> widths = new ArrayList<>();
+            await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofMillis(250)).until(() -> {
+                widths.add(browser.number("return parseFloat(document.getElementById('bar').style.width) || 0"));
+                return d.findElements(org.openqa.selenium.By.id("video-result")).size() > 0;
+            });
+            assertThat(widths).as("progress seen: " + widths).anyMatch(w -> w > 0 && w < 100);
+            assertThat(d.findElement(org.openqa.selenium.By.id("formError")).getText()).isEmpty();
+            assertThat(d.findElement(org.openqa.selenium.By.id("statusLine")).getText()).contains("SUCCEEDED");
+
+            // the result really plays: decoded frames, time advancing, no media error
+            await().atMost(Duration.ofSeconds(30)).until(() -> browser.number(
+                    "const v = document.getElementById('video-result'); v.play(); "
+                            + "return v.error ? -1 : (v.readyState >= 2 ? v.currentTime : 0)") > 0);
+            assertThat(browser.number("return document.getElementById('video-result').videoWidth")).isEqualTo(128);
+            browser.screenshot(shots.resolve("2-result.png"));
+            assertThat(d.findElements(org.openqa.selenium.By.cssSelector("[data-testid^=download-]"))).isNotEmpty();
+            // the history lists the job with its final state
+            await().atMost(Duration.ofSeconds(15)).until(() -> d.findElement(org.openqa.selenium.By.id("history"))
+                    .getText().contains("SUCCEEDED"));
+        }
+    }
+
     static URI acmeBase() {
         return acme.base();
     }
