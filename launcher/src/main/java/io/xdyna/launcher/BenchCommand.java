@@ -1,8 +1,11 @@
 package io.xdyna.launcher;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.xdyna.gateway.bench.GatewayBench;
+import io.xdyna.shared.config.CommonConfig;
 import io.xdyna.shared.config.Env;
 import io.xdyna.testkit.Ports;
+import io.xdyna.testkit.RealInfra;
 import java.lang.reflect.Method;
 import java.net.URI;
 import java.nio.file.Files;
@@ -36,6 +39,13 @@ final class BenchCommand implements Callable<Integer> {
         if (what.equals("stack")) {
             return stack();
         }
+        if (what.equals("gateway") && System.getenv("KAFKA_BOOTSTRAP_SERVERS") == null) {
+            // no stack given: bring a real broker and S3 server up for the run
+            CommonConfig c = RealInfra.shared().newEnvironment("bench-gateway");
+            GatewayBench.run(c, arg(0, 32), arg(1, 10), arg(2, 2000), arg(3, 20), arg(4, 100),
+                    args.length > 5 ? args[5] : "128m");
+            return 0;
+        }
         String main = MODULE_BENCHES.get(what);
         if (main == null) {
             System.err.println("unknown benchmark '" + what + "'; choose stack, " + String.join(", ",
@@ -45,6 +55,10 @@ final class BenchCommand implements Callable<Integer> {
         Method m = Class.forName(main).getMethod("main", String[].class);
         m.invoke(null, (Object) args);
         return 0;
+    }
+
+    private int arg(int i, int dflt) {
+        return args.length > i ? Integer.parseInt(args[i]) : dflt;
     }
 
     /** Starts a throw-away local stack on free ports, runs one tiny job through it, prints the times. */
