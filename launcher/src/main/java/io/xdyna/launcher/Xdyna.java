@@ -14,7 +14,15 @@ import picocli.CommandLine.Command;
 public final class Xdyna implements Callable<Integer> {
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new Xdyna()).execute(args));
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The command line with its error handling: a refused request or a missing file is one line, not a trace. */
+    static CommandLine commandLine() {
+        return new CommandLine(new Xdyna()).setExecutionExceptionHandler((e, cmd, parsed) -> {
+            cmd.getErr().println("xdyna " + cmd.getCommandName() + ": " + e.getMessage());
+            return e instanceof ApiClient.ApiException api && api.status() < 500 ? 2 : 1;
+        });
     }
 
     @Override

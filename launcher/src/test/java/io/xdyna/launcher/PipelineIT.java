@@ -225,6 +225,43 @@ class PipelineIT {
         }
     }
 
+    @Test
+    @DisplayName("the CLI submits with --wait, downloads the MP4, and answers status, list and cancel")
+    void cliRunsAJob() throws Exception {
+        Path ex = TestPaths.examples();
+        Path out = logs.resolve("cli-result.mp4");
+        String url = acme.base().toString();
+        picocli.CommandLine cli = Xdyna.commandLine();
+        java.io.PrintStream stdout = System.out;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        System.setOut(new java.io.PrintStream(captured, true, StandardCharsets.UTF_8));
+        int code;
+        try {
+            code = cli.execute("submit", ex.resolve("example_2_reference.jpg").toString(),
+                    ex.resolve("example_2_driving.mp4").toString(), "--width", "128", "--height", "192", "--length",
+                    "6", "--stride", "4", "--steps", "2", "--url", url, "--key", KEY_ACME, "--wait", "-o",
+                    out.toString());
+        } finally {
+            System.setOut(stdout);
+        }
+        assertThat(code).as(captured.toString(StandardCharsets.UTF_8)).isZero();
+        String id = captured.toString(StandardCharsets.UTF_8).lines().findFirst().orElseThrow().trim();
+        assertThat(acme.status(id).get("state").asText()).isEqualTo("SUCCEEDED");
+        try (FFmpegFrameGrabber g = new FFmpegFrameGrabber(out.toFile())) {
+            g.start();
+            assertThat(g.getImageWidth()).isEqualTo(128);
+            assertThat(g.getImageHeight()).isEqualTo(192);
+        }
+        assertThat(Xdyna.commandLine().execute("status", id, "--url", url, "--key", KEY_ACME))
+                .isZero();
+        assertThat(Xdyna.commandLine().execute("list", "--url", url, "--key", KEY_ACME)).isZero();
+        // a finished job cannot be cancelled: the CLI reports the API's refusal with a non-zero status
+        assertThat(Xdyna.commandLine().execute("cancel", id, "--url", url, "--key", KEY_ACME))
+                .isNotZero();
+        assertThat(Xdyna.commandLine().execute("submit", "/no/such.jpg", "/no/such.mp4", "--url",
+                url, "--key", KEY_ACME)).isNotZero();
+    }
+
     static URI acmeBase() {
         return acme.base();
     }
