@@ -24,8 +24,6 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -71,20 +69,7 @@ class UploadHeapIT {
             Path driving = LoadTools.paddedVideo(SharedDir.example("example_1_driving.mp4"), tmp.resolve("big.mp4"),
                     UPLOAD_MB);
             long idle = LoadTools.heapUsed(base);
-            AtomicBoolean uploading = new AtomicBoolean(true);
-            AtomicLong peak = new AtomicLong(idle);
-            Future<?> sampler = pool.submit(() -> {
-                while (uploading.get()) {
-                    try {
-                        peak.accumulateAndGet(LoadTools.heapUsed(base), Math::max);
-                        Thread.sleep(50);
-                    } catch (InterruptedException e) {
-                        return;
-                    } catch (Exception e) {
-                        // a sample lost under load; keep sampling
-                    }
-                }
-            });
+            LoadTools.HeapPeak heapPeak = new LoadTools.HeapPeak(base, idle, pool);
             long t0 = System.nanoTime();
             List<Future<HttpResponse<String>>> uploads = new ArrayList<>();
             for (int i = 0; i < CLIENTS; i++) {
@@ -98,11 +83,10 @@ class UploadHeapIT {
                 ids.add(RunningGateway.json(r).get("id").asText());
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
-            uploading.set(false);
-            sampler.get();
+            long peak = heapPeak.stop();
             long total = (long) CLIENTS * Files.size(driving);
             System.out.printf("gateway heap: idle %d MB, peak %d MB while %d clients uploaded %d MB each"
-                    + " (%.0f MB in %.1f s, %.0f MB/s) with -Xmx%s%n", idle >> 20, peak.get() >> 20, CLIENTS,
+                    + " (%.0f MB in %.1f s, %.0f MB/s) with -Xmx%s%n", idle >> 20, peak >> 20, CLIENTS,
                     UPLOAD_MB, total / 1e6, seconds, total / 1e6 / seconds, HEAP);
             try (ObjectStore store = new ObjectStore(common)) {
                 for (String id : ids) {
@@ -112,7 +96,7 @@ class UploadHeapIT {
             }
             assertThat(gateway.isAlive()).as("the gateway survived; see " + log).isTrue();
             // bounded by buffers, not by upload size: far below even one upload
-            assertThat(peak.get()).isLessThan(Math.min(total / 2, 150L << 20));
+            assertThat(peak).isLessThan(Math.min(total / 2, 150L << 20));
         } finally {
             pool.shutdownNow();
             JavaProcess.stop(gateway, Duration.ofSeconds(20));

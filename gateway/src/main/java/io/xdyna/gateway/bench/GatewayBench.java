@@ -23,8 +23,6 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The gateway's figures: status-read throughput and latency under concurrent load, and the peak
@@ -167,21 +165,8 @@ public final class GatewayBench {
         Path reference = examples.resolve("example_1_reference.jpg");
         Path driving = LoadTools.paddedVideo(examples.resolve("example_1_driving.mp4"), work.resolve("big.mp4"), mb);
         long idle = LoadTools.heapUsed(base);
-        AtomicLong peak = new AtomicLong(idle);
-        AtomicBoolean running = new AtomicBoolean(true);
         ExecutorService pool = Executors.newFixedThreadPool(clients + 1);
-        Future<?> sampler = pool.submit(() -> {
-            while (running.get()) {
-                try {
-                    peak.accumulateAndGet(LoadTools.heapUsed(base), Math::max);
-                    Thread.sleep(50);
-                } catch (InterruptedException e) {
-                    return;
-                } catch (Exception e) {
-                    // a lost sample under load
-                }
-            }
-        });
+        LoadTools.HeapPeak heapPeak = new LoadTools.HeapPeak(base, idle, pool);
         long t0 = System.nanoTime();
         List<Future<HttpResponse<String>>> results = new ArrayList<>();
         for (int i = 0; i < clients; i++) {
@@ -194,13 +179,12 @@ public final class GatewayBench {
             }
         }
         double secs = (System.nanoTime() - t0) / 1e9;
-        running.set(false);
-        sampler.get();
+        long peak = heapPeak.stop();
         pool.shutdown();
         double total = (double) clients * Files.size(driving) / 1e6;
         System.out.printf("uploads: %d clients x %d MB at once, %d accepted, %.0f MB in %.1f s (%.0f MB/s);"
                 + " gateway heap idle %d MB, peak %d MB (-Xmx%s)%n", clients, mb, accepted, total, secs, total / secs,
-                idle >> 20, peak.get() >> 20, heap);
+                idle >> 20, peak >> 20, heap);
     }
 
     static Path sharedDir() {

@@ -24,6 +24,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -151,6 +153,39 @@ public final class LoadTools {
 
     private static final Pattern HEAP_LINE = Pattern.compile(
             "^jvm_memory_used_bytes\\{[^}]*area=\"heap\"[^}]*\\} ([0-9.eE+-]+)$", Pattern.MULTILINE);
+
+    /**
+     * Samples the gateway's used heap every 50 ms on {@code pool} from creation until {@link #stop()};
+     * keeps the highest sample. A sample lost under load is skipped.
+     */
+    public static final class HeapPeak {
+        private final AtomicLong peak;
+        private final AtomicBoolean running = new AtomicBoolean(true);
+        private final Future<?> sampler;
+
+        public HeapPeak(String base, long initial, ExecutorService pool) {
+            this.peak = new AtomicLong(initial);
+            this.sampler = pool.submit(() -> {
+                while (running.get()) {
+                    try {
+                        peak.accumulateAndGet(heapUsed(base), Math::max);
+                        Thread.sleep(50);
+                    } catch (InterruptedException e) {
+                        return;
+                    } catch (Exception e) {
+                        // a sample lost under load; keep sampling
+                    }
+                }
+            });
+        }
+
+        /** Stops sampling and returns the peak in bytes. */
+        public long stop() throws Exception {
+            running.set(false);
+            sampler.get();
+            return peak.get();
+        }
+    }
 
     /** The sum of the heap pools' used bytes, from a service's Prometheus endpoint. */
     public static long heapUsed(String base) throws IOException, InterruptedException {
