@@ -18,7 +18,10 @@ import java.util.Map;
  * Java-side overhead: windows, concatenation, guidance, DDIM), and network frame-evaluations per
  * generated frame and step against the reference's.
  *
- * <pre>java -cp ... io.xdyna.animator.bench.AnimatorBench [bundleDir] [frames] [width] [height] [steps] [device]</pre>
+ * <p>Three configurations: the reference's (both guidance halves through the ControlNets, one window
+ * per call), ControlNet reuse, and reuse with {@code windowBatch} windows stacked per call.
+ *
+ * <pre>java -cp ... io.xdyna.animator.bench.AnimatorBench [bundleDir] [frames] [width] [height] [steps] [device] [windowBatch]</pre>
  */
 public final class AnimatorBench {
     private AnimatorBench() {
@@ -31,9 +34,11 @@ public final class AnimatorBench {
         int height = args.length > 3 ? Integer.parseInt(args[3]) : 128;
         int steps = args.length > 4 ? Integer.parseInt(args[4]) : 4;
         String device = args.length > 5 ? args[5] : "auto";
+        int windowBatch = args.length > 6 ? Integer.parseInt(args[6]) : 4;
         try (AnimatorModels models = AnimatorModels.load(dir, device)) {
-            for (boolean reuse : new boolean[] {false, true}) {
-                AnimationPipeline pipeline = new AnimationPipeline(models, new PipelineOptions(reuse, 0));
+            for (PipelineOptions options : List.of(new PipelineOptions(false, 0), new PipelineOptions(true, 0),
+                    new PipelineOptions(true, 0, windowBatch))) {
+                AnimationPipeline pipeline = new AnimationPipeline(models, options);
                 AnimationRequest r = request(width, height, frames, steps);
                 try (AnimationPipeline.Prepared p = pipeline.prepare(r)) {
                     var init = pipeline.initialLatents(p);
@@ -51,8 +56,9 @@ public final class AnimatorBench {
                         inNets += a[1] - b[1];
                         evals.append(String.format(" %s %.2f", role, (a[2] - b[2]) / (double) frames / steps));
                     }
-                    System.out.printf("%s on %s, %d frames %dx%d, %d steps, ControlNet reuse %s:%n", models.manifest()
-                            .name(), models.device().device(), frames, width, height, steps, reuse);
+                    System.out.printf("%s on %s, %d frames %dx%d, %d steps, ControlNet reuse %s, %d window(s) per"
+                            + " call:%n", models.manifest().name(), models.device().device(), frames, width, height,
+                            steps, options.reuseControlNet(), p.windowBatch());
                     System.out.printf("  %.1f ms per step, %.1f%% of step time outside network forwards%n",
                             wall / 1e6 / steps, 100.0 * (wall - inNets) / wall);
                     System.out.printf("  frame-evaluations per generated frame and step:%s%n", evals);

@@ -29,7 +29,8 @@ public record BundleManifest(
         List<Residual> residuals,
         Scheduler scheduler,
         String tokenizer,
-        Map<String, FileEntry> files) {
+        Map<String, FileEntry> files,
+        Boolean batchedWindows) {
 
     public static final String FORMAT = "xdyna-animator";
     public static final int FORMAT_VERSION = 1;
@@ -62,6 +63,14 @@ public record BundleManifest(
         FileEntry unet = files.get("unet");
         String sha = unet != null && unet.sha256() != null ? unet.sha256() : "";
         return name + "@" + sha.substring(0, Math.min(12, sha.length()));
+    }
+
+    /**
+     * Whether the exporter verified that the UNet and ControlNets accept several context windows per
+     * call (stacked along the batch); optional, absent = no, one window per call.
+     */
+    public boolean supportsBatchedWindows() {
+        return Boolean.TRUE.equals(batchedWindows);
     }
 
     /** Generated frames are {@code latentChannels x (H / vaeDownscale) x (W / vaeDownscale)} latents. */

@@ -55,6 +55,7 @@ public final class AnimationPipeline {
         NDArray refLatent; // [1,C,h,w], scaled
         NDArray poseCond;
         NDArray faceCond;
+        int windowBatch = 1;
 
         Prepared(NDManager manager, AnimationRequest request) {
             this.manager = manager;
@@ -67,6 +68,11 @@ public final class AnimationPipeline {
 
         public AnimationRequest request() {
             return request;
+        }
+
+        /** Context windows per network call for this job. */
+        public int windowBatch() {
+            return windowBatch;
         }
 
         /** The latent tensor shape {@code [1,C,F+1,h,w]}. */
@@ -130,6 +136,7 @@ public final class AnimationPipeline {
             p.unetEmb = NDArrays.concat(new NDList(
                     NDArrays.concat(new NDList(p.textUncond, imgUncond), 1),
                     NDArrays.concat(new NDList(p.textCond, imgCond), 1)), 0);
+            p.windowBatch = windowBatch(r);
             p.refLatent = referenceLatent(m, r, dt);
             p.poseCond = conditions(m, r.pose(), DataType.FLOAT16).toType(dt, false);
             if (r.faceControl()) {
@@ -142,6 +149,19 @@ public final class AnimationPipeline {
             p.close();
             throw e;
         }
+    }
+
+    /**
+     * Windows per call: the configured number, no more than a step has and the memory estimate
+     * allows, and 1 for a bundle whose export did not verify batched windows.
+     */
+    private int windowBatch(AnimationRequest r) {
+        if (options.windowBatch() == 1 || !manifest.supportsBatchedWindows()) {
+            return 1;
+        }
+        int perStep = ContextWindows.uniform(r.frames(), 0).size();
+        return MemoryEstimate.windowsThatFit(manifest, models.device(), r.width(), r.height(), r.frames(),
+                r.faceControl(), options.memoryLimitBytes(), Math.min(options.windowBatch(), perStep));
     }
 
     private NDArray encodeText(NDManager m, String text) {
@@ -234,7 +254,7 @@ public final class AnimationPipeline {
     public NDArray sample(Prepared p, NDArray latents, int startStep, SamplingListener listener) throws Exception {
         AnimationRequest r = p.request;
         SamplingLoop loop = new SamplingLoop(scheduler, r.cfg(), ContextWindows.CONTEXT_FRAMES,
-                ContextWindows.OVERLAP);
+                ContextWindows.OVERLAP, p.windowBatch);
         return loop.run(latents, r.steps(), startStep,
                 step -> SeededRandom.contextOffset(r.seed(), step, ContextWindows.CONTEXT_FRAMES),
                 denoiser(p), listener);

@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.NDScope;
 import io.xdyna.animator.model.Network;
 import io.xdyna.animator.sampling.Denoiser;
+import java.util.List;
 
 /**
  * X-Dyna's network evaluation for one context window: the pose ControlNet (and the S-Face ControlNet)
@@ -52,31 +53,53 @@ final class ControlledDenoiser implements Denoiser {
 
     @Override
     public NDArray predict(NDArray latentInput, int t, int[] window) {
+        return predictBatch(latentInput, t, List.of(window));
+    }
+
+    /**
+     * {@code K} windows in one pass of each network: the ControlNets on all their frames at once,
+     * the UNet on the stacked CFG batches {@code [2K,4,1+n,h,w]} with the embeddings tiled to match.
+     * Every network treats batch entries independently, so this computes what {@code K} separate
+     * calls compute (up to the float rounding of larger matrix products).
+     */
+    @Override
+    public NDArray predictBatch(NDArray latentInput, int t, List<int[]> windows) {
         NDManager parent = latentInput.getManager();
         try (NDScope scope = new NDScope()) {
-            int n = window.length;
-            long[] s = latentInput.getShape().getShape(); // [2,C,1+n,h,w]
+            int k = windows.size();
+            int n = windows.get(0).length;
+            long[] s = latentInput.getShape().getShape(); // [2K,C,1+n,h,w]
             NDArray timestep = parent.create((long) t);
-            long[] idx = new long[n];
-            for (int i = 0; i < n; i++) {
-                idx[i] = window[i];
-            }
-            NDArray index = parent.create(idx, new Shape(n)).toDevice(latentInput.getDevice(), false);
             int halves = shareHalves ? 1 : 2;
-            NDArray frames = latentInput.get(new NDIndex("0:" + halves + ", :, 1:"))
-                    .transpose(0, 2, 1, 3, 4).reshape(halves * n, s[1], s[3], s[4]);
-            NDArray text = shareHalves ? textCond.repeat(0, n)
+            // ControlNet frames in (window, half, frame) order; conditions gathered in the same order
+            long[] idx = new long[k * halves * n];
+            int i = 0;
+            for (int[] window : windows) {
+                for (int h = 0; h < halves; h++) {
+                    for (int f : window) {
+                        idx[i++] = f;
+                    }
+                }
+            }
+            NDArray index = parent.create(idx, new Shape(idx.length)).toDevice(latentInput.getDevice(), false);
+            NDArray frames = latentInput.reshape(k, 2, s[1], s[2], s[3], s[4])
+                    .get(new NDIndex(":, 0:" + halves + ", :, 1:"))
+                    .transpose(0, 1, 3, 2, 4, 5).reshape((long) k * halves * n, s[1], s[3], s[4]);
+            NDArray perWindow = shareHalves ? textCond.repeat(0, n)
                     : NDArrays.concat(new NDList(textUncond.repeat(0, n), textCond.repeat(0, n)));
-            NDList residuals = controlNet(pose, frames, timestep, text, poseCond.get(new NDIndex("{}", index)), n);
+            NDArray text = k == 1 ? perWindow : perWindow.tile(new long[] {k, 1, 1});
+            NDList residuals = controlNet(pose, frames, timestep, text, poseCond.get(new NDIndex("{}", index)), k, n);
             if (face != null) {
-                NDList faceRes = controlNet(face, frames, timestep, text, faceCond.get(new NDIndex("{}", index)), n);
+                NDList faceRes = controlNet(face, frames, timestep, text, faceCond.get(new NDIndex("{}", index)), k,
+                        n);
                 NDList sum = new NDList(residuals.size());
-                for (int i = 0; i < residuals.size(); i++) {
-                    sum.add(residuals.get(i).add(faceRes.get(i)));
+                for (int r = 0; r < residuals.size(); r++) {
+                    sum.add(residuals.get(r).add(faceRes.get(r)));
                 }
                 residuals = sum;
             }
-            NDList in = new NDList(latentInput, timestep, unetEmb);
+            NDArray emb = k == 1 ? unetEmb : unetEmb.tile(new long[] {k, 1, 1});
+            NDList in = new NDList(latentInput, timestep, emb);
             in.addAll(residuals);
             NDArray out = unet.forward(in).head();
             NDScope.unregister(out);
@@ -84,16 +107,19 @@ final class ControlledDenoiser implements Denoiser {
         }
     }
 
-    /** One ControlNet on the window; residuals as {@code [2,C,1+n,h',w']} with a zero reference frame. */
-    private NDList controlNet(Network net, NDArray frames, NDArray t, NDArray text, NDArray cond, int n) {
-        NDArray condIn = shareHalves ? cond : NDArrays.concat(new NDList(cond, cond));
-        NDList raw = net.forward(new NDList(frames, t, text, condIn));
+    /**
+     * One ControlNet on {@code k} windows' frames; residuals as {@code [2k,C,1+n,h',w']} (window-major
+     * CFG pairs, as the UNet input) with a zero reference frame.
+     */
+    private NDList controlNet(Network net, NDArray frames, NDArray t, NDArray text, NDArray cond, int k, int n) {
+        NDList raw = net.forward(new NDList(frames, t, text, cond));
         NDList out = new NDList(raw.size());
         for (NDArray r : raw) {
-            long[] rs = r.getShape().getShape(); // [halves*n, C, h', w']
-            NDArray both = shareHalves ? NDArrays.concat(new NDList(r, r)) : r;
-            NDArray video = both.reshape(2, n, rs[1], rs[2], rs[3]).transpose(0, 2, 1, 3, 4);
-            NDArray zero = r.getManager().zeros(new Shape(2, rs[1], 1, rs[2], rs[3]), r.getDataType());
+            long[] rs = r.getShape().getShape(); // [k*halves*n, C, h', w']
+            NDArray perHalf = r.reshape(k, shareHalves ? 1 : 2, n, rs[1], rs[2], rs[3]);
+            NDArray both = shareHalves ? perHalf.concat(perHalf, 1) : perHalf;
+            NDArray video = both.transpose(0, 1, 3, 2, 4, 5).reshape(2L * k, rs[1], n, rs[2], rs[3]);
+            NDArray zero = r.getManager().zeros(new Shape(2L * k, rs[1], 1, rs[2], rs[3]), r.getDataType());
             out.add(NDArrays.concat(new NDList(zero, video), 2));
         }
         return out;

@@ -26,8 +26,14 @@ public final class MemoryEstimate {
     private MemoryEstimate() {
     }
 
-    /** Estimated bytes for one job. */
+    /** Estimated bytes for one job evaluating one window per network call. */
     public static long bytes(BundleManifest m, int dtypeBytes, int width, int height, int frames, boolean face) {
+        return bytes(m, dtypeBytes, width, height, frames, face, 1);
+    }
+
+    /** Estimated bytes for one job evaluating {@code windows} context windows per network call. */
+    public static long bytes(BundleManifest m, int dtypeBytes, int width, int height, int frames, boolean face,
+            int windows) {
         long pixels = (long) width * height;
         long conditions = frames * pixels * ((face ? 9L : 3L) * dtypeBytes + (face ? 9L : 3L));
         long latentFrame = (long) m.latentChannels() * m.latentSize(width) * m.latentSize(height);
@@ -37,7 +43,7 @@ public final class MemoryEstimate {
             long d = r.downscale();
             residualsPerFrame += r.channels() * (m.latentSize(width) / d) * (m.latentSize(height) / d);
         }
-        long windowFrames = 2L * (Math.min(frames, 16) + 1);
+        long windowFrames = 2L * windows * (Math.min(frames, 16) + 1);
         long activations = windowFrames * residualsPerFrame * dtypeBytes * (2 + ACTIVATION_FACTOR);
         long decode = pixels * 3 * 4 * 64; // one frame through the VAE decoder
         return conditions + latents + activations + decode;
@@ -55,6 +61,20 @@ public final class MemoryEstimate {
                             + " use fewer frames (length/stride) or a smaller size",
                     need / 1073741824.0, frames, width, height, have / 1073741824.0, device.device()));
         }
+    }
+
+    /**
+     * The most windows per call, up to {@code wanted}, whose estimate fits the limit or the device's
+     * memory (at least 1: whether one window fits is {@link #check}'s question).
+     */
+    public static int windowsThatFit(BundleManifest m, DeviceChoice device, int width, int height, int frames,
+            boolean face, long limitBytes, int wanted) {
+        long have = limitBytes > 0 ? limitBytes : available(device);
+        int k = Math.max(1, wanted);
+        while (k > 1 && have > 0 && bytes(m, device.dtype().getNumOfBytes(), width, height, frames, face, k) > have) {
+            k--;
+        }
+        return k;
     }
 
     /** Free device memory: CUDA's free memory, or the host's available memory; -1 when unknown. */

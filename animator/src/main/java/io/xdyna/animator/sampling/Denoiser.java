@@ -1,6 +1,10 @@
 package io.xdyna.animator.sampling;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
+import java.util.List;
 
 /**
  * One guided network evaluation for one context window: UNet (+ ControlNet residuals) in the real
@@ -20,4 +24,30 @@ public interface Denoiser {
      * @return the noise prediction, same shape as {@code latentInput}
      */
     NDArray predict(NDArray latentInput, int t, int[] window) throws Exception;
+
+    /**
+     * Several windows of equal length in one evaluation. The default evaluates them one by one; a
+     * network-backed denoiser overrides it to run them as one batch.
+     *
+     * @param latentInput {@code [2K,C,1+n,h,w]}: the {@code K} windows' CFG batches one after the
+     *     other (window 0 uncond, window 0 cond, window 1 uncond, ...)
+     * @param windows the {@code K} windows, each of {@code n} frames, in the same order
+     * @return the noise predictions, same shape and order as {@code latentInput}
+     */
+    default NDArray predictBatch(NDArray latentInput, int t, List<int[]> windows) throws Exception {
+        if (windows.size() == 1) {
+            return predict(latentInput, t, windows.get(0));
+        }
+        NDList out = new NDList(windows.size());
+        try {
+            for (int k = 0; k < windows.size(); k++) {
+                NDArray one = latentInput.get(new NDIndex((2 * k) + ":" + (2 * k + 2)));
+                out.add(predict(one, t, windows.get(k)));
+                one.close();
+            }
+            return NDArrays.concat(out, 0);
+        } finally {
+            out.close();
+        }
+    }
 }

@@ -38,9 +38,24 @@ public final class SamplingLoop {
     private final double guidanceScale;
     private final int contextFrames;
     private final int overlap;
+    private final int windowBatch;
 
-    /** @throws IllegalArgumentException for a missing scheduler or an impossible context */
+    /** One window per denoiser call, as the reference. */
     public SamplingLoop(DdimScheduler scheduler, double guidanceScale, int contextFrames, int overlap) {
+        this(scheduler, guidanceScale, contextFrames, overlap, 1);
+    }
+
+    /**
+     * @param windowBatch the most context windows evaluated by one denoiser call (their CFG batches
+     *     stacked); the windows are still accumulated one by one, in the reference's order
+     * @throws IllegalArgumentException for a missing scheduler, an impossible context or a batch below one
+     */
+    public SamplingLoop(DdimScheduler scheduler, double guidanceScale, int contextFrames, int overlap,
+            int windowBatch) {
+        if (windowBatch < 1) {
+            throw new IllegalArgumentException("at least one window per denoiser call, got " + windowBatch);
+        }
+        this.windowBatch = windowBatch;
         this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
         if (!Double.isFinite(guidanceScale)) {
             throw new IllegalArgumentException("the guidance scale must be finite, got " + guidanceScale);
@@ -154,23 +169,34 @@ public final class SamplingLoop {
         // explicit device: the caller's manager may live on another device than its latents
         NDArray sum = stepManager.zeros(new Shape(2, shape.get(1), frames, shape.get(3), shape.get(4)), dtype,
                 current.getDevice());
-        for (int w = 0; w < windows.size(); w++) {
+        int w = 0;
+        while (w < windows.size()) {
             if (listener.cancelled()) {
                 throw new SamplingCancelledException("sampling was cancelled before window " + (w + 1) + " of "
                         + windows.size() + " in step " + (stepIndex + 1) + " of " + steps);
             }
-            int[] window = windows.get(w);
-            List<int[]> runs = runs(window);
-            try (NDManager windowManager = stepManager.newSubManager()) {
-                // arrays derived from these two now land in the window's manager
-                current.tempAttach(windowManager);
-                sum.tempAttach(windowManager);
-                NDArray input = windowInput(current, runs);
-                NDArray pred = denoiser.predict(input, t, window.clone());
+            List<int[]> batch = nextBatch(windows, w);
+            try (NDManager batchManager = stepManager.newSubManager()) {
+                // arrays derived from these two now land in the batch's manager
+                current.tempAttach(batchManager);
+                sum.tempAttach(batchManager);
+                NDList inputs = new NDList(batch.size());
+                List<List<int[]>> runs = new ArrayList<>(batch.size());
+                for (int[] window : batch) {
+                    runs.add(runs(window));
+                    inputs.add(windowInput(current, runs.get(runs.size() - 1)));
+                }
+                NDArray input = inputs.size() == 1 ? inputs.head() : NDArrays.concat(inputs, 0);
+                List<int[]> copies = new ArrayList<>(batch.size());
+                for (int[] window : batch) {
+                    copies.add(window.clone());
+                }
+                NDArray pred = copies.size() == 1 ? denoiser.predict(input, t, copies.get(0))
+                        : denoiser.predictBatch(input, t, copies);
                 if (pred == null) {
                     throw new IllegalStateException("the denoiser returned no prediction at step " + stepIndex);
                 }
-                pred.attach(windowManager);
+                pred.attach(batchManager);
                 if (!pred.getShape().equals(input.getShape())) {
                     throw new IllegalStateException("the denoiser returned " + pred.getShape() + " for input "
                             + input.getShape());
@@ -178,9 +204,16 @@ public final class SamplingLoop {
                 if (pred.getDataType() != dtype) {
                     pred = pred.toType(dtype, false);
                 }
-                accumulate(sum, pred, runs);
+                // window by window, in window order: the same additions as one window per call
+                for (int k = 0; k < batch.size(); k++) {
+                    NDArray one = batch.size() == 1 ? pred : pred.get(new NDIndex((2 * k) + ":" + (2 * k + 2)));
+                    accumulate(sum, one, runs.get(k));
+                }
             }
-            listener.onWindow(stepIndex, steps, w, windows.size());
+            for (int k = 0; k < batch.size(); k++) {
+                listener.onWindow(stepIndex, steps, w + k, windows.size());
+            }
+            w += batch.size();
         }
 
         NDArray counts = counts(stepManager, coverage, dtype, current.getDevice());
@@ -192,6 +225,16 @@ public final class SamplingLoop {
             NDArray scale = cpu.create(guidanceScale);
             return uncond.add(cond.sub(uncond).mul(scale));
         }
+    }
+
+    /** Up to {@code windowBatch} windows from {@code first} on, all as long as the first (stacking needs one shape). */
+    private List<int[]> nextBatch(List<int[]> windows, int first) {
+        List<int[]> batch = new ArrayList<>(windowBatch);
+        int length = windows.get(first).length;
+        for (int w = first; w < windows.size() && batch.size() < windowBatch && windows.get(w).length == length; w++) {
+            batch.add(windows.get(w));
+        }
+        return batch;
     }
 
     /** {@code cat([ref frame 0, frames 1+window], dim=2)} repeated twice along the batch (uncond, cond). */

@@ -24,6 +24,8 @@ import java.util.Set;
  *     group's acquisition lock, renewed at half of it while a job runs
  * @param memoryLimitBytes {@code XDYNA_MEMORY_LIMIT_MB}, default 0 = what the device reports
  * @param reuseControlNet {@code XDYNA_REUSE_CONTROLNET}, default true (see PipelineOptions)
+ * @param windowBatch {@code XDYNA_WINDOW_BATCH}, default 4: the most context windows per network call
+ *     (fewer when memory is short or the bundle was not exported for it; see PipelineOptions)
  */
 public record AnimatorConfig(
         CommonConfig common,
@@ -35,7 +37,8 @@ public record AnimatorConfig(
         String shareGroup,
         int lockDurationMs,
         long memoryLimitBytes,
-        boolean reuseControlNet) {
+        boolean reuseControlNet,
+        int windowBatch) {
 
     public static AnimatorConfig from(Env env) {
         CommonConfig common = CommonConfig.from(env);
@@ -57,6 +60,7 @@ public record AnimatorConfig(
                 env.string("XDYNA_ANIMATOR_GROUP", common.topics().prefix() + "animator"),
                 lock,
                 env.longValue("XDYNA_MEMORY_LIMIT_MB", 0, 0, Long.MAX_VALUE >> 20) << 20,
-                env.bool("XDYNA_REUSE_CONTROLNET", true));
+                env.bool("XDYNA_REUSE_CONTROLNET", true),
+                env.integer("XDYNA_WINDOW_BATCH", 4, 1, 64));
     }
 }

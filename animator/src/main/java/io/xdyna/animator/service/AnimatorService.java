@@ -86,7 +86,8 @@ public final class AnimatorService implements ManagedService {
         StatusReporter status = new StatusReporter(publisher, config.common().topics(), 2.0);
         DeadLetters dlq = new DeadLetters(publisher, config.common().topics(), name());
         AnimationPipeline pipeline = new AnimationPipeline(models,
-                new PipelineOptions(config.reuseControlNet(), config.memoryLimitBytes()));
+                new PipelineOptions(config.reuseControlNet(), config.memoryLimitBytes(),
+                        config.windowBatch()));
         AnimateHandler handler = new AnimateHandler(pipeline, store, config.common().topics(),
                 config.checkpointEvery(), metrics);
         ThreadLocal<AtomicBoolean> succeeded = ThreadLocal.withInitial(AtomicBoolean::new);

@@ -63,6 +63,42 @@ class AnimationPipelineTest {
     }
 
     @Test
+    @DisplayName("stacking several context windows per network call gives the latents of one window per call")
+    void windowBatchingEqualsOneWindowPerCall() throws Exception {
+        // 40 frames: 4 windows per step, so batches of 3 leave a remainder of 1
+        AnimationRequest r = TestBundles.request(64, 64, 40, 2, 11, "", "", true);
+        float[] single = finalLatents(new PipelineOptions(true, 0, 1), r);
+        for (int batch : new int[] {2, 3, 4}) {
+            PipelineOptions options = new PipelineOptions(true, 0, batch);
+            assertThat(windowBatch(options, r)).as("windows per call").isEqualTo(batch);
+            assertThat(finalLatents(options, r)).as("%d windows per call", batch)
+                    .containsExactly(single);
+        }
+        // both guidance halves through the ControlNets, different prompts: the other stacking layout
+        AnimationRequest halves = TestBundles.request(64, 64, 28, 2, 12, "a person dancing", "", true);
+        assertThat(finalLatents(new PipelineOptions(false, 0, 3), halves))
+                .containsExactly(finalLatents(new PipelineOptions(false, 0, 1), halves));
+    }
+
+    @Test
+    @DisplayName("the window batch shrinks to what the memory estimate allows and to the windows a step has")
+    void windowBatchFollowsMemoryAndWindowCount() throws Exception {
+        AnimationRequest r = TestBundles.request(64, 64, 40, 1, 1, "", "", true);
+        assertThat(windowBatch(new PipelineOptions(true, 0, 16), r)).as("4 windows per step").isEqualTo(4);
+        long one = MemoryEstimate.bytes(models.manifest(), 4, 64, 64, 40, true, 1);
+        long two = MemoryEstimate.bytes(models.manifest(), 4, 64, 64, 40, true, 2);
+        assertThat(two).isGreaterThan(one);
+        assertThat(windowBatch(new PipelineOptions(true, two, 4), r)).isEqualTo(2);
+        assertThat(windowBatch(new PipelineOptions(true, one, 4), r)).isEqualTo(1);
+    }
+
+    private static int windowBatch(PipelineOptions options, AnimationRequest r) {
+        try (AnimationPipeline.Prepared p = new AnimationPipeline(models, options).prepare(r)) {
+            return p.windowBatch();
+        }
+    }
+
+    @Test
     @DisplayName("different prompts run both halves and differ from the shared-prompt result")
     void differentPromptsChangeTheResult() throws Exception {
         float[] same = finalLatents(PipelineOptions.DEFAULT, TestBundles.request(64, 64, 4, 2, 7, "", "", false));

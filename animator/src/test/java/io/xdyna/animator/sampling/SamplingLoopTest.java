@@ -143,6 +143,45 @@ class SamplingLoopTest {
         }
     }
 
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(ints = {2, 3})
+    @DisplayName("stacked windows: same calls in window order, same latents as one window per call")
+    void windowBatchesMatchOneWindowPerCall(int batch) throws Exception {
+        NDArray initial = ReferenceData.array(manager, REF.get("initial_latents"), DataType.FLOAT64);
+        List<List<int[]>> single = new ArrayList<>();
+        double[] expected = ReferenceData.values(loop.run(initial, STEPS, 0, REF_OFFSETS, toy(single), null));
+
+        List<List<int[]>> perWindow = new ArrayList<>();
+        List<Integer> batchSizes = new ArrayList<>();
+        Denoiser toy = toy(perWindow);
+        Denoiser stacked = new Denoiser() {
+            @Override
+            public NDArray predict(NDArray input, int t, int[] window) throws Exception {
+                batchSizes.add(1);
+                return toy.predict(input, t, window);
+            }
+
+            @Override
+            public NDArray predictBatch(NDArray input, int t, List<int[]> windows) throws Exception {
+                assertThat(input.getShape().get(0)).isEqualTo(2L * windows.size());
+                batchSizes.add(windows.size());
+                return toy.predictBatch(input, t, windows);
+            }
+        };
+        SamplingLoop batched = new SamplingLoop(scheduler, SETUP.get("guidance_scale").asDouble(),
+                SETUP.get("context_frames").asInt(), SETUP.get("context_overlap").asInt(), batch);
+        double[] actual = ReferenceData.values(batched.run(initial, STEPS, 0, REF_OFFSETS, stacked, null));
+
+        assertThat(actual).containsExactly(expected);
+        assertThat(perWindow).hasSameSizeAs(single);
+        for (int i = 0; i < single.size(); i++) {
+            assertThat(perWindow.get(i).get(0)).containsExactly(single.get(i).get(0));
+        }
+        // the toy run has 2 windows per step: one call per step
+        assertThat(batchSizes).hasSize(STEPS).containsOnly(2);
+        assertThat(batchSizes.stream().mapToInt(Integer::intValue).sum()).isEqualTo(single.size());
+    }
+
     @Test
     @DisplayName("per step, the coverage counters and the CFG noise prediction match the reference")
     void countersAndNoisePredictionMatch() throws Exception {
