@@ -141,7 +141,7 @@ def max_abs_diff(expected, actual):
 
 
 def trace_save_verify(role, wrapper, geometries, out_path, tolerance, log, reference=None,
-                      fp32_expected=None):
+                      fp32_expected=None, optional=()):
     """Traces ``wrapper`` on the first geometry, saves it, reloads the file and compares it with eager.
 
     geometries: list of (label, inputs); the first is traced, every one (including other frame
@@ -149,6 +149,8 @@ def trace_save_verify(role, wrapper, geometries, out_path, tolerance, log, refer
     ``reference(*inputs)`` (defaults to the wrapper itself). ``fp32_expected`` optionally maps label
     -> float32 eager outputs, to report the precision lost by a float16 export. Raises BundleError
     when a traced output is further than ``tolerance`` x max(1, max|eager|) from the eager one.
+    ``optional``: more (label, inputs) checked the same way, whose failure is recorded in the result
+    (``"passed": False``) instead of raised: a capability the bundle may lack, not a broken export.
     Returns one result dict per geometry.
     """
     import torch
@@ -166,14 +168,27 @@ def trace_save_verify(role, wrapper, geometries, out_path, tolerance, log, refer
             f"({os.path.getsize(out_path) / 2**20:.1f} MiB)")
         loaded = torch.jit.load(out_path, map_location=device)
         loaded.eval()
-        for label, args in geometries:
+        for label, args in list(geometries) + [(label, args) for label, args in optional]:
+            is_optional = any(label == o[0] for o in optional)
             expected = reference(*args)
             try:
                 actual = loaded(*args)
             except Exception as err:  # noqa: BLE001 - report which geometry the trace cannot take
-                raise BundleError(f"{role}: traced module fails at {label} "
-                                  f"({_shapes(args)}): {str(err).strip().splitlines()[-1]}") from err
-            diff, scale = max_abs_diff(expected, actual)
+                message = (f"{role}: traced module fails at {label} "
+                           f"({_shapes(args)}): {str(err).strip().splitlines()[-1]}")
+                if is_optional:
+                    log(f"  {message} (optional: recorded, not fatal)")
+                    results.append({"geometry": label, "inputs": _shapes(args), "passed": False})
+                    continue
+                raise BundleError(message) from err
+            try:
+                diff, scale = max_abs_diff(expected, actual)
+            except BundleError as err:
+                if not is_optional:
+                    raise
+                log(f"  {role}: {label}: {err} (optional: recorded, not fatal)")
+                results.append({"geometry": label, "inputs": _shapes(args), "passed": False})
+                continue
             limit = tolerance * max(1.0, scale)
             line = f"  {role}: {label} [{_shapes(args)}] max|traced-eager| = {diff:.3g} (max|eager| {scale:.3g})"
             result = {"geometry": label, "inputs": _shapes(args), "maxAbsDiff": diff, "maxAbs": scale}
@@ -182,6 +197,10 @@ def trace_save_verify(role, wrapper, geometries, out_path, tolerance, log, refer
                 line += f"; vs float32 eager {diff32:.3g}"
                 result["maxAbsDiffVsFloat32"] = diff32
             log(line)
+            if is_optional:
+                result["passed"] = diff <= limit
+                results.append(result)
+                continue
             if diff > limit:
                 raise BundleError(f"{role}: traced output differs from eager by {diff:.3g} at {label} "
                                   f"(limit {limit:.3g}); the trace does not generalise to these shapes")

@@ -67,6 +67,21 @@ def role_geometries(role, frames, height, width, check_frames, check_height, che
     return [("trace geometry", trace), ("other geometry", other)]
 
 
+WINDOW_BATCH_CHECK = "two context windows per call"
+
+
+def window_batch_geometry(role, frames, height, width):
+    """The animator's stacked-windows call (XDYNA_WINDOW_BATCH), for the roles it batches; else None.
+
+    Two windows: the UNet sees a CFG batch of 2 x 2, the ControlNets 2 windows x 2 halves x (frames - 1).
+    """
+    if role in ("controlnet_pose", "controlnet_face"):
+        return {"batch": 4, "frames": frames - 1, "height": height, "width": width}
+    if role == "unet":
+        return {"batch": 4, "frames": frames, "height": height, "width": width}
+    return None
+
+
 # ---- the export itself ---------------------------------------------------------------------------
 
 def export_animator(source, out_dir, roles, dtype, device, frames, height, width, check_frames,
@@ -105,9 +120,19 @@ def export_animator(source, out_dir, roles, dtype, device, frames, height, width
                     fp32_expected[label] = _detach(reference(*args) if reference else wrapper(*args))
             wrapper.to(dtype=dtype)
         geometries = [(label, W.example_inputs(role, geo, dims, dtype, device, seed)) for label, geo in geos]
+        batch_geo = window_batch_geometry(role, frames, height, width)
+        optional = [] if batch_geo is None else \
+            [(WINDOW_BATCH_CHECK, W.example_inputs(role, batch_geo, dims, dtype, device, seed))]
+        if optional and fp32_expected is not None:
+            with torch.no_grad():
+                wrapper.to(dtype=torch.float32)
+                args32 = W.example_inputs(role, batch_geo, dims, torch.float32, device, seed)
+                fp32_expected[WINDOW_BATCH_CHECK] = _detach(reference(*args32) if reference else wrapper(*args32))
+                wrapper.to(dtype=dtype)
         verification[role] = trace_save_verify(role, wrapper, geometries,
                                                os.path.join(staging, FILE_NAMES[role]), tolerance, log,
-                                               reference=reference, fp32_expected=fp32_expected)
+                                               reference=reference, fp32_expected=fp32_expected,
+                                               optional=optional)
         del wrapper, reference, geometries, fp32_expected
         source.release(role)
         gc.collect()
@@ -136,6 +161,10 @@ def export_animator(source, out_dir, roles, dtype, device, frames, height, width
         "scheduler": dims["scheduler"],
         "tokenizer": tokenizer,
         "files": {role: file_entry(staging, FILE_NAMES[role]) for role in roles},
+        # the animator stacks windows only when every batched network took two at once
+        "batchedWindows": all(r.get("passed", True) for role in roles
+                              if window_batch_geometry(role, frames, height, width) is not None
+                              for r in verification[role]),
     }
     write_json_atomic(os.path.join(staging, "manifest.json"), manifest)
     write_json_atomic(os.path.join(staging, "export-info.json"), {
@@ -256,6 +285,8 @@ def run_self_test(args):
     if residuals != W.residual_layout((8, 16, 16, 16), 2):
         raise BundleError(f"unexpected residual layout {residuals}")
     _check_signatures(out_dir, manifest, device, dtype)
+    if manifest.get("batchedWindows") is not True:
+        raise BundleError("the stand-ins take stacked windows, yet the manifest says batchedWindows false")
     log("self-test: manifest fields, hashes and TorchScript signatures OK")
 
     # The dynamic-geometry check must catch a frame count frozen by tracing (X-Dyna's list indexing).

@@ -127,6 +127,33 @@ class LayoutTest(unittest.TestCase):
         self.assertEqual(max_abs_diff(torch.ones(2), torch.tensor([1.0, 1.5]))[0], 0.5)
 
 
+class BatchBaked(nn.Module):
+    """Batch-general in eager mode; ``int()`` freezes the batch into a trace."""
+
+    def forward(self, x):
+        return x.reshape(int(x.shape[0]), -1).mean(1)
+
+
+class OptionalGeometryTest(unittest.TestCase):
+    def test_failed_optional_geometry_is_recorded_not_raised(self):
+        from bundle_io import trace_save_verify
+        with tempfile.TemporaryDirectory() as tmp:
+            results = trace_save_verify("baked", BatchBaked(), [("trace", (torch.randn(2, 3),))],
+                                        os.path.join(tmp, "m.pt"), 1e-5, lambda _: None,
+                                        optional=[("two windows", (torch.randn(4, 3),))])
+        self.assertEqual([r["geometry"] for r in results], ["trace", "two windows"])
+        self.assertNotIn("passed", results[0])
+        self.assertFalse(results[1]["passed"])
+
+    def test_batch_general_module_passes_optional_geometry(self):
+        from bundle_io import trace_save_verify
+        with tempfile.TemporaryDirectory() as tmp:
+            results = trace_save_verify("general", nn.Linear(3, 2), [("trace", (torch.randn(2, 3),))],
+                                        os.path.join(tmp, "m.pt"), 1e-5, lambda _: None,
+                                        optional=[("two windows", (torch.randn(4, 3),))])
+        self.assertTrue(results[1]["passed"])
+
+
 class SelfTests(unittest.TestCase):
     def test_animator_self_test(self):
         with tempfile.TemporaryDirectory() as tmp:
