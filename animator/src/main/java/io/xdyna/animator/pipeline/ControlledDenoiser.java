@@ -88,16 +88,18 @@ final class ControlledDenoiser implements Denoiser {
             NDArray perWindow = shareHalves ? textCond.repeat(0, n)
                     : NDArrays.concat(new NDList(textUncond.repeat(0, n), textCond.repeat(0, n)));
             NDArray text = k == 1 ? perWindow : perWindow.tile(new long[] {k, 1, 1});
-            NDList residuals = controlNet(pose, frames, timestep, text, poseCond.get(new NDIndex("{}", index)), k, n);
+            NDList residuals = pose.forward(new NDList(frames, timestep, text, poseCond.get(new NDIndex("{}", index))));
             if (face != null) {
-                NDList faceRes = controlNet(face, frames, timestep, text, faceCond.get(new NDIndex("{}", index)), k,
-                        n);
+                // summed before the layout change: zero frame + zero frame stays zero, so one reshape serves both
+                NDList faceRes = face.forward(new NDList(frames, timestep, text,
+                        faceCond.get(new NDIndex("{}", index))));
                 NDList sum = new NDList(residuals.size());
                 for (int r = 0; r < residuals.size(); r++) {
                     sum.add(residuals.get(r).add(faceRes.get(r)));
                 }
                 residuals = sum;
             }
+            residuals = unetLayout(residuals, k, n);
             NDArray emb = k == 1 ? unetEmb : unetEmb.tile(new long[] {k, 1, 1});
             NDList in = new NDList(latentInput, timestep, emb);
             in.addAll(residuals);
@@ -108,11 +110,10 @@ final class ControlledDenoiser implements Denoiser {
     }
 
     /**
-     * One ControlNet on {@code k} windows' frames; residuals as {@code [2k,C,1+n,h',w']} (window-major
-     * CFG pairs, as the UNet input) with a zero reference frame.
+     * ControlNet residuals {@code [k*halves*n,C,h',w']} in the UNet's layout {@code [2k,C,1+n,h',w']}
+     * (window-major CFG pairs, as the UNet input), with a zero reference frame.
      */
-    private NDList controlNet(Network net, NDArray frames, NDArray t, NDArray text, NDArray cond, int k, int n) {
-        NDList raw = net.forward(new NDList(frames, t, text, cond));
+    private NDList unetLayout(NDList raw, int k, int n) {
         NDList out = new NDList(raw.size());
         for (NDArray r : raw) {
             long[] rs = r.getShape().getShape(); // [k*halves*n, C, h', w']
