@@ -303,6 +303,16 @@ public final class KafkaBroker implements AutoCloseable {
         launch();
     }
 
+    /**
+     * Starts the broker again on the same ports with the same data after {@link #stop()} or {@link
+     * #kill()}, e.g. at the end of an outage drill; nothing happens while it runs.
+     */
+    public void resume() {
+        if (!running()) {
+            launch();
+        }
+    }
+
     /** Whether the broker process is alive (not whether it answers). */
     public boolean running() {
         return process != null && process.isAlive();

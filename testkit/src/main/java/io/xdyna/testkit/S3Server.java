@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
 import org.gaul.s3proxy.AuthenticationType;
@@ -18,17 +19,25 @@ import org.slf4j.LoggerFactory;
 /**
  * A real S3-compatible HTTP server (S3Proxy) on loopback, with AWS v2/v4 signatures checked against
  * the given keys. Backed by a directory (kept across restarts) or by memory. Runs in-process, or as
- * its own process through {@link #main}.
+ * its own process through {@link #main}. For failure drills it can go down ({@link #stop()}) and
+ * come back ({@link #resume()}) on the same port with the same objects, or both at once with
+ * {@link #outage(Duration)}.
  */
 public final class S3Server implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(S3Server.class);
 
-    private final S3Proxy proxy;
     private final BlobStoreContext context;
+    private final int port;
+    private final String accessKey;
+    private final String secretKey;
+    private S3Proxy proxy;
 
-    private S3Server(S3Proxy proxy, BlobStoreContext context) {
+    private S3Server(S3Proxy proxy, BlobStoreContext context, String accessKey, String secretKey) {
         this.proxy = proxy;
         this.context = context;
+        this.port = proxy.getPort();
+        this.accessKey = accessKey;
+        this.secretKey = secretKey;
     }
 
     /**
@@ -55,6 +64,20 @@ public final class S3Server implements AutoCloseable {
         // jclouds wants credentials for its own (local) provider; S3Proxy checks the client's keys itself
         BlobStoreContext ctx = ContextBuilder.newBuilder(provider).credentials("local", "local").overrides(overrides)
                 .build(BlobStoreContext.class);
+        S3Proxy proxy;
+        try {
+            proxy = listen(ctx, port, accessKey, secretKey);
+        } catch (RuntimeException e) {
+            ctx.close();
+            throw e;
+        }
+        S3Server s = new S3Server(proxy, ctx, accessKey, secretKey);
+        LOG.info("S3 server up at {} ({})", s.endpoint(), dataDir == null ? "in memory" : dataDir);
+        return s;
+    }
+
+    /** A started S3Proxy over the context's blob store; the blob store outlives it. */
+    private static S3Proxy listen(BlobStoreContext ctx, int port, String accessKey, String secretKey) {
         S3Proxy proxy = S3Proxy.builder().blobStore(ctx.getBlobStore())
                 .endpoint(URI.create("http://127.0.0.1:" + port))
                 .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, accessKey, secretKey)
@@ -69,39 +92,90 @@ public final class S3Server implements AutoCloseable {
             if (!"STARTED".equals(proxy.getState())) {
                 throw new IllegalStateException("still " + proxy.getState() + " after 30 s");
             }
+            return proxy;
         } catch (Exception e) {
             try {
                 proxy.stop();
             } catch (Exception ignored) {
                 // it did not start; nothing to stop
             }
-            ctx.close();
             throw new IllegalStateException("cannot start the S3 server on 127.0.0.1:" + port + " (is the port taken?): "
                     + e.getMessage(), e);
         }
-        S3Server s = new S3Server(proxy, ctx);
-        LOG.info("S3 server up at {} ({})", s.endpoint(), dataDir == null ? "in memory" : dataDir);
-        return s;
     }
 
-    /** {@code http://127.0.0.1:<port>}, the S3 endpoint for path-style clients. */
-    public String endpoint() {
-        return "http://127.0.0.1:" + proxy.getPort();
-    }
-
-    /** The TCP port the server listens on. */
-    public int port() {
-        return proxy.getPort();
-    }
-
-    /** Stops the server; objects in a data dir stay there. */
-    @Override
-    public void close() {
+    /**
+     * Takes the server off the network (connections refused) while keeping its objects; {@link
+     * #resume()} brings it back on the same port.
+     */
+    public synchronized void stop() {
+        if (proxy == null) {
+            return;
+        }
         try {
             proxy.stop();
         } catch (Exception e) {
             LOG.debug("stopping S3Proxy", e);
         }
+        proxy = null;
+        LOG.info("S3 server at 127.0.0.1:{} stopped (objects kept)", port);
+    }
+
+    /** Listens again on the same port, serving the same objects, after {@link #stop()}. */
+    public synchronized void resume() {
+        if (proxy != null) {
+            return;
+        }
+        // the port was just released; a listener can linger a moment in the kernel
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (true) {
+            try {
+                proxy = listen(context, port, accessKey, secretKey);
+                break;
+            } catch (IllegalStateException e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(200);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
+        LOG.info("S3 server at {} is back", endpoint());
+    }
+
+    /** An outage: unreachable for {@code down}, then back with the same objects. Blocks meanwhile. */
+    public void outage(Duration down) throws InterruptedException {
+        stop();
+        try {
+            Thread.sleep(down.toMillis());
+        } finally {
+            resume();
+        }
+    }
+
+    /** Whether the server accepts requests now. */
+    public synchronized boolean running() {
+        return proxy != null;
+    }
+
+    /** {@code http://127.0.0.1:<port>}, the S3 endpoint for path-style clients. */
+    public String endpoint() {
+        return "http://127.0.0.1:" + port;
+    }
+
+    /** The TCP port the server listens on (also while it is stopped). */
+    public int port() {
+        return port;
+    }
+
+    /** Stops the server; objects in a data dir stay there. */
+    @Override
+    public void close() {
+        stop();
         context.close();
     }
 

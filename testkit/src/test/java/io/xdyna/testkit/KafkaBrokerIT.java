@@ -49,7 +49,7 @@ class KafkaBrokerIT {
 
             broker.kill();
             assertThat(broker.running()).isFalse();
-            broker.restart();
+            broker.resume();
             System.out.printf("broker restart after kill: %d ms%n", broker.lastStartMillis());
             produce(broker.bootstrap(), "orders", "o4");
             assertThat(consume(broker.bootstrap(), "billing", 1)).containsExactly("o4");

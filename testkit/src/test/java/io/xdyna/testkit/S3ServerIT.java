@@ -89,6 +89,39 @@ class S3ServerIT {
     }
 
     @Test
+    void anOutageRefusesRequestsThenTheSameObjectsComeBackOnTheSamePort() throws Exception {
+        try (S3Server s = S3Server.start(null, 0, "outage", "outage-secret")) {
+            CommonConfig c = config(s.endpoint(), "outage", "outage-secret", "outage");
+            try (ObjectStore store = new ObjectStore(c, Duration.ofSeconds(1))) {
+                store.ensureBucket();
+                store.put("jobs/x/a.txt", "kept".getBytes(StandardCharsets.UTF_8), "text/plain");
+                s.stop();
+                assertThat(s.running()).isFalse();
+                assertThat(store.reachable()).isFalse();
+                s.resume();
+                assertThat(store.get("jobs/x/a.txt")).isEqualTo("kept".getBytes(StandardCharsets.UTF_8));
+            }
+            // a client with a retry budget longer than the outage rides it out
+            try (ObjectStore patient = new ObjectStore(c, Duration.ofSeconds(20))) {
+                Thread outage = new Thread(() -> {
+                    try {
+                        s.outage(Duration.ofSeconds(3));
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                });
+                outage.start();
+                Thread.sleep(300);
+                long t0 = System.nanoTime();
+                assertThat(patient.get("jobs/x/a.txt")).isEqualTo("kept".getBytes(StandardCharsets.UTF_8));
+                assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThan(Duration.ofSeconds(1));
+                outage.join();
+                assertThat(s.running()).isTrue();
+            }
+        }
+    }
+
+    @Test
     void aTakenPortIsReportedClearly() {
         try (S3Server s = S3Server.start(null, 0, "a-key", "a-secret-key")) {
             assertThatThrownBy(() -> S3Server.start(null, s.port(), "a-key", "a-secret-key"))
