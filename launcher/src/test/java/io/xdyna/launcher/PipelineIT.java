@@ -262,6 +262,53 @@ class PipelineIT {
                 url, "--key", KEY_ACME)).isNotZero();
     }
 
+    @Test
+    @DisplayName("one job is one trace: every record of it, request to result and status, has the same trace id")
+    void jobIsOneTraceAcrossTheServices() throws Exception {
+        Path ex = TestPaths.examples();
+        String id = acme.submit(ex.resolve("example_1_reference.jpg"), ex.resolve("example_1_driving.mp4"), null,
+                PARAMS).get("id").asText();
+        assertThat(awaitEnd(acme, id).get("state").asText()).isEqualTo("SUCCEEDED");
+
+        Map<String, List<String>> traceIdsByTopic = new java.util.LinkedHashMap<>();
+        for (String topic : List.of(config.topics().requests(), config.topics().conditions(),
+                config.topics().frames(), config.topics().results(), config.topics().status())) {
+            List<String> ids = new ArrayList<>();
+            for (ConsumerRecord<String, byte[]> r : recordsKeyed(topic, id)) {
+                var h = r.headers().lastHeader("traceparent");
+                assertThat(h).as("traceparent on %s@%d", topic, r.offset()).isNotNull();
+                ids.add(new String(h.value(), StandardCharsets.UTF_8).split("-")[1]);
+            }
+            assertThat(ids).as("records of the job on %s", topic).isNotEmpty();
+            traceIdsByTopic.put(topic, ids);
+        }
+        assertThat(traceIdsByTopic.values().stream().flatMap(List::stream).distinct().toList())
+                .as("trace ids by topic: %s", traceIdsByTopic).hasSize(1);
+    }
+
+    /** Every record a topic holds now under this key. */
+    static List<ConsumerRecord<String, byte[]>> recordsKeyed(String topic, String key) {
+        Properties p = KafkaSetup.consumer(config.kafkaBootstrap(), null, "it-reader");
+        p.put("max.poll.records", 500);
+        try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p)) {
+            var parts = c.partitionsFor(topic, Duration.ofSeconds(10)).stream()
+                    .map(i -> new org.apache.kafka.common.TopicPartition(topic, i.partition())).toList();
+            c.assign(parts);
+            c.seekToBeginning(parts);
+            var end = c.endOffsets(parts);
+            List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (parts.stream().anyMatch(tp -> c.position(tp) < end.get(tp)) && System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
+                    if (key.equals(r.key())) {
+                        out.add(r);
+                    }
+                }
+            }
+            return out;
+        }
+    }
+
     static URI acmeBase() {
         return acme.base();
     }

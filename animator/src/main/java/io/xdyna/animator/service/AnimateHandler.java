@@ -3,6 +3,7 @@ package io.xdyna.animator.service;
 import ai.djl.ndarray.NDArray;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.xdyna.animator.pipeline.AnimationPipeline;
 import io.xdyna.animator.pipeline.AnimationRequest;
 import io.xdyna.animator.pipeline.RgbImage;
@@ -46,6 +47,7 @@ public final class AnimateHandler implements StageHandler<ConditionsReady> {
     private final int checkpointEvery;
     private final String modelId;
     private final Counter stepsComputed;
+    private final Timer stepDuration;
 
     public AnimateHandler(AnimationPipeline pipeline, ObjectStore store, Topics topics, int checkpointEvery,
             MeterRegistry metrics) {
@@ -55,6 +57,9 @@ public final class AnimateHandler implements StageHandler<ConditionsReady> {
         this.checkpointEvery = checkpointEvery;
         this.modelId = pipeline.models().manifest().modelId();
         this.stepsComputed = metrics.counter("xdyna.animator.steps");
+        this.stepDuration = Timer.builder("xdyna.animator.step.duration")
+                .description("wall time of one denoising step over all windows, checkpoint writes excluded")
+                .register(metrics);
     }
 
     @Override
@@ -177,6 +182,7 @@ public final class AnimateHandler implements StageHandler<ConditionsReady> {
         private final String hash;
         private final String key;
         private final long t0 = System.nanoTime();
+        private long stepStart = t0;
 
         Progress(StageContext ctx, ConditionsReady event, int steps, int start, String hash, String key) {
             this.ctx = ctx;
@@ -208,6 +214,7 @@ public final class AnimateHandler implements StageHandler<ConditionsReady> {
 
         @Override
         public void onStep(int step, int total, NDArray latents) {
+            stepDuration.record(System.nanoTime() - stepStart, java.util.concurrent.TimeUnit.NANOSECONDS);
             stepsComputed.increment();
             int next = step + 1;
             boolean due = checkpointEvery > 0 && next % checkpointEvery == 0;
@@ -215,6 +222,7 @@ public final class AnimateHandler implements StageHandler<ConditionsReady> {
                 store.put(key, Checkpoint.of(hash, next, total, latents).encode(), "application/octet-stream");
                 LOG.debug("job {}: checkpoint after step {}", event.id(), next);
             }
+            stepStart = System.nanoTime();
         }
 
         @Override

@@ -133,6 +133,10 @@ class AnimatorServiceIT {
                 assertThat(st).extracting(JobStatus::state).contains(JobState.ANIMATING);
                 assertThat(st).anySatisfy(s -> assertThat(s.detail()).containsKeys("step", "steps", "window",
                         "windows", "etaSeconds"));
+                // one step-time sample per denoising step
+                var stepTime = runner.registry().find("xdyna.animator.step.duration").timer();
+                assertThat(stepTime).isNotNull();
+                assertThat(stepTime.count()).isEqualTo((long) conditions("job-1", 6, true).params().steps());
 
                 // poison 1: not JSON at all; poison 2: valid event whose conditions are not in the bucket
                 pub.sendRaw(c.topics().conditions(), "poison-1", "{not json".getBytes(StandardCharsets.UTF_8), Map.of());

@@ -2,6 +2,7 @@ package io.xdyna.shared.kafka;
 
 import io.xdyna.shared.event.Events;
 import io.xdyna.shared.event.JobEvent;
+import io.xdyna.shared.telemetry.Tracing;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
@@ -12,7 +13,11 @@ import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 
-/** Sends events keyed by job id through one idempotent producer, shared by a service's parts. */
+/**
+ * Sends events keyed by job id through one idempotent producer, shared by a service's parts. Every
+ * record carries the sending thread's trace context ({@code traceparent}), so the next stage
+ * continues the job's trace.
+ */
 public final class EventPublisher implements AutoCloseable {
     private final Producer<String, byte[]> producer;
 
@@ -31,12 +36,15 @@ public final class EventPublisher implements AutoCloseable {
 
     /** Sends without waiting (progress updates): ordering per job is still kept by the key. */
     public void sendAsync(String topic, JobEvent event) {
-        producer.send(new ProducerRecord<>(topic, event.id(), Events.encode(event)));
+        RecordHeaders h = new RecordHeaders();
+        Tracing.inject(h);
+        producer.send(new ProducerRecord<>(topic, null, event.id(), Events.encode(event), h));
     }
 
     public void sendRaw(String topic, String key, byte[] value, Map<String, String> headers) {
         RecordHeaders h = new RecordHeaders();
         headers.forEach((k, v) -> h.add(k, v == null ? new byte[0] : v.getBytes(StandardCharsets.UTF_8)));
+        Tracing.inject(h);
         try {
             producer.send(new ProducerRecord<>(topic, null, key, value, h)).get(60, TimeUnit.SECONDS);
         } catch (InterruptedException e) {

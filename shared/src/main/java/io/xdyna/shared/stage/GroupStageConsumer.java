@@ -1,5 +1,7 @@
 package io.xdyna.shared.stage;
 
+import io.opentelemetry.api.trace.SpanKind;
+import io.xdyna.shared.telemetry.Tracing;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
@@ -27,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * the member alive (no max.poll.interval eviction). The offset is committed only after the job's
  * outputs and next event are stored: at-least-once, with deterministic keys making replays
  * harmless. On shutdown the current job gets {@code grace} to finish; otherwise it is left
- * uncommitted and another instance takes it.
+ * uncommitted and another instance takes it. The job runs in a span that continues the trace the
+ * record came with ({@code traceparent} header), so what it publishes stays in the job's trace.
  */
 public final class GroupStageConsumer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(GroupStageConsumer.class);
@@ -36,6 +39,7 @@ public final class GroupStageConsumer implements AutoCloseable {
     private final Properties props;
     private final JobProcessor<?> processor;
     private final Duration grace;
+    private final Tracing tracing;
     private final AtomicBoolean running = new AtomicBoolean(false);
     private final AtomicBoolean stopping = new AtomicBoolean(false);
     private final ExecutorService worker;
@@ -44,8 +48,15 @@ public final class GroupStageConsumer implements AutoCloseable {
     private Thread pollThread;
     private KafkaConsumer<String, byte[]> consumer;
 
+    /** Traces as service {@code name}. */
     public GroupStageConsumer(String name, String topic, Properties consumerProps, JobProcessor<?> processor,
             Duration grace) {
+        this(name, topic, consumerProps, processor, grace, Tracing.forService(name));
+    }
+
+    public GroupStageConsumer(String name, String topic, Properties consumerProps, JobProcessor<?> processor,
+            Duration grace, Tracing tracing) {
+        this.tracing = tracing;
         this.topic = topic;
         this.props = consumerProps;
         this.processor = processor;
@@ -96,8 +107,13 @@ public final class GroupStageConsumer implements AutoCloseable {
                     final ConsumerRecord<String, byte[]> r = record;
                     currentKey = r.key() == null ? "?" : r.key();
                     consumer.pause(consumer.assignment());
-                    inFlight = worker.submit(() -> processor.process(r.topic(), r.partition(), r.offset(), r.key(),
-                            r.value(), false, stopping::get));
+                    inFlight = worker.submit(() -> {
+                        try (Tracing.JobSpan span = tracing.startJob("process " + r.topic(), SpanKind.CONSUMER,
+                                Tracing.extract(r.headers()), r.key())) {
+                            return processor.process(r.topic(), r.partition(), r.offset(), r.key(), r.value(), false,
+                                    stopping::get);
+                        }
+                    });
                     if (records.count() > 1) {
                         // max.poll.records is 1; if set higher, rewind to the first unprocessed record
                         seekAfter(r);
