@@ -21,9 +21,44 @@ import java.util.Map;
  * @param limits per-tenant request rate and concurrent-job quota
  * @param webhookSecrets {@code XDYNA_WEBHOOK_SECRETS}: {@code tenant:secret,...}; a tenant without one
  *     has its webhooks signed with its first API key
+ * @param retention when finished jobs and their objects are deleted
  */
 public record GatewayConfig(CommonConfig common, String host, int port, ApiKeys keys, long maxUploadBytes,
-        Path uploadDir, Duration presignTtl, Limits limits, Map<String, String> webhookSecrets) {
+        Path uploadDir, Duration presignTtl, Limits limits, Map<String, String> webhookSecrets, Retention retention) {
+
+    /**
+     * Expiry of finished jobs.
+     *
+     * @param maxAge {@code XDYNA_RETENTION} (seconds or ISO-8601, default {@code P7D}; {@code 0} or
+     *     {@code off} keeps jobs for ever): a job that SUCCEEDED, FAILED or was CANCELLED longer ago
+     *     than this is deleted with its objects, as by {@code DELETE /v1/jobs/{id}}
+     * @param sweepInterval {@code XDYNA_RETENTION_SWEEP_INTERVAL} (default {@code PT10M}): how often
+     *     a gateway looks for expired jobs (each gateway does; deleting twice is harmless)
+     * @param orphanUploadAge spooled upload files untouched for this long are left over from a
+     *     crash and deleted (fixed at a day: no upload takes that long)
+     */
+    public record Retention(Duration maxAge, Duration sweepInterval, Duration orphanUploadAge) {
+        public static final Duration DEFAULT_MAX_AGE = Duration.ofDays(7);
+        public static final Duration DEFAULT_SWEEP_INTERVAL = Duration.ofMinutes(10);
+        public static final Duration ORPHAN_UPLOAD_AGE = Duration.ofDays(1);
+        /** Nothing expires (tests, tools). */
+        public static final Retention OFF = new Retention(Duration.ZERO, DEFAULT_SWEEP_INTERVAL, Duration.ZERO);
+
+        public Retention {
+            if (!maxAge.isZero() && (sweepInterval.isZero() || sweepInterval.isNegative())) {
+                throw new ConfigException("XDYNA_RETENTION_SWEEP_INTERVAL must be positive, got " + sweepInterval);
+            }
+        }
+
+        public boolean enabled() {
+            return !maxAge.isZero();
+        }
+
+        public static Retention from(Env env) {
+            return new Retention(env.duration("XDYNA_RETENTION", DEFAULT_MAX_AGE),
+                    env.duration("XDYNA_RETENTION_SWEEP_INTERVAL", DEFAULT_SWEEP_INTERVAL), ORPHAN_UPLOAD_AGE);
+        }
+    }
 
     /**
      * Per-tenant limits.
@@ -49,18 +84,25 @@ public record GatewayConfig(CommonConfig common, String host, int port, ApiKeys 
         }
     }
 
-    /** Without limits or webhook secrets (tests, tools). */
+    /** Without limits, webhook secrets or retention (tests, tools). */
     public GatewayConfig(CommonConfig common, String host, int port, ApiKeys keys, long maxUploadBytes,
             Path uploadDir, Duration presignTtl) {
-        this(common, host, port, keys, maxUploadBytes, uploadDir, presignTtl, Limits.NONE, Map.of());
+        this(common, host, port, keys, maxUploadBytes, uploadDir, presignTtl, Limits.NONE, Map.of(), Retention.OFF);
     }
 
     public GatewayConfig withLimits(Limits l) {
-        return new GatewayConfig(common, host, port, keys, maxUploadBytes, uploadDir, presignTtl, l, webhookSecrets);
+        return new GatewayConfig(common, host, port, keys, maxUploadBytes, uploadDir, presignTtl, l, webhookSecrets,
+                retention);
     }
 
     public GatewayConfig withWebhookSecrets(Map<String, String> s) {
-        return new GatewayConfig(common, host, port, keys, maxUploadBytes, uploadDir, presignTtl, limits, s);
+        return new GatewayConfig(common, host, port, keys, maxUploadBytes, uploadDir, presignTtl, limits, s,
+                retention);
+    }
+
+    public GatewayConfig withRetention(Retention r) {
+        return new GatewayConfig(common, host, port, keys, maxUploadBytes, uploadDir, presignTtl, limits,
+                webhookSecrets, r);
     }
 
     /** The secret that signs a tenant's webhooks. */
@@ -74,7 +116,7 @@ public record GatewayConfig(CommonConfig common, String host, int port, ApiKeys 
     public String toString() {
         return "GatewayConfig[" + host + ":" + port + ", " + keys + ", maxUploadBytes=" + maxUploadBytes + ", uploadDir="
                 + uploadDir + ", presignTtl=" + presignTtl + ", " + limits + ", webhookSecretsFor="
-                + webhookSecrets.keySet() + "]";
+                + webhookSecrets.keySet() + ", " + retention + "]";
     }
 
     public static GatewayConfig from(Env env) {
@@ -92,6 +134,7 @@ public record GatewayConfig(CommonConfig common, String host, int port, ApiKeys 
                 new Limits(env.integer("XDYNA_RATE_LIMIT_PER_MINUTE", 600, 0, 1_000_000),
                         env.integer("XDYNA_SUBMIT_LIMIT_PER_MINUTE", 30, 0, 100_000),
                         env.integer("XDYNA_MAX_ACTIVE_JOBS", 20, 0, 100_000)),
-                ApiKeys.parseSecrets("XDYNA_WEBHOOK_SECRETS", env.string("XDYNA_WEBHOOK_SECRETS", null)));
+                ApiKeys.parseSecrets("XDYNA_WEBHOOK_SECRETS", env.string("XDYNA_WEBHOOK_SECRETS", null)),
+                Retention.from(env));
     }
 }

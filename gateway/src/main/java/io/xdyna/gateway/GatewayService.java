@@ -6,7 +6,10 @@ import io.vertx.core.Vertx;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.StaticHandler;
 import io.xdyna.gateway.api.JobsApi;
+import io.xdyna.gateway.metrics.PipelineMetrics;
+import io.xdyna.gateway.retention.RetentionSweeper;
 import io.xdyna.gateway.webhook.WebhookDispatcher;
+import io.xdyna.shared.config.Env;
 import io.xdyna.shared.kafka.EventPublisher;
 import io.xdyna.shared.service.ManagedService;
 import io.xdyna.shared.service.Resources;
@@ -31,6 +34,8 @@ public final class GatewayService implements ManagedService {
     private JobStatusLog statuses;
     private WebhookDispatcher webhooks;
     private JobsApi api;
+    private RetentionSweeper retention;
+    private PipelineMetrics pipelineMetrics;
     private Vertx vertx;
 
     public GatewayService(GatewayConfig config) {
@@ -64,6 +69,11 @@ public final class GatewayService implements ManagedService {
             api = new JobsApi(config, vertx, store, publisher, new StatusReporter(publisher, config.common().topics(),
                     4), statuses, metrics);
             metrics.gauge("xdyna.gateway.jobs.known", statuses, s -> s.all().size());
+            pipelineMetrics = new PipelineMetrics(config.common().kafkaBootstrap(),
+                    PipelineMetrics.stageInputs(config.common().topics(), Env.system()), statuses, metrics,
+                    Duration.ofSeconds(5)).start();
+            retention = new RetentionSweeper(vertx, config.retention(), statuses, config.uploadDir(), api::expunge,
+                    metrics).start();
             return null;
         }, false);
     }
@@ -97,6 +107,6 @@ public final class GatewayService implements ManagedService {
     }
 
     private void close() {
-        Resources.closeAll(webhooks, statuses, publisher, store);
+        Resources.closeAll(pipelineMetrics, retention, webhooks, statuses, publisher, store);
     }
 }

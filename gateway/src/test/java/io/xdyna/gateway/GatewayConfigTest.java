@@ -45,6 +45,25 @@ class GatewayConfigTest {
     }
 
     @Test
+    @DisplayName("retention: 7 days by default, swept every 10 minutes; 0 or off keeps jobs for ever")
+    void retention() {
+        GatewayConfig dflt = GatewayConfig.from(new Env(Map.of("XDYNA_API_KEYS", "a:key-aaa")));
+        assertThat(dflt.retention().maxAge()).isEqualTo(Duration.ofDays(7));
+        assertThat(dflt.retention().sweepInterval()).isEqualTo(Duration.ofMinutes(10));
+        assertThat(dflt.retention().enabled()).isTrue();
+        GatewayConfig set = GatewayConfig.from(new Env(Map.of("XDYNA_API_KEYS", "a:key-aaa",
+                "XDYNA_RETENTION", "P30D", "XDYNA_RETENTION_SWEEP_INTERVAL", "60")));
+        assertThat(set.retention().maxAge()).isEqualTo(Duration.ofDays(30));
+        assertThat(set.retention().sweepInterval()).isEqualTo(Duration.ofMinutes(1));
+        assertThat(GatewayConfig.from(new Env(Map.of("XDYNA_API_KEYS", "a:key-aaa", "XDYNA_RETENTION", "off")))
+                .retention().enabled()).isFalse();
+        assertThatThrownBy(() -> GatewayConfig.from(new Env(Map.of("XDYNA_API_KEYS", "a:key-aaa",
+                "XDYNA_RETENTION", "a week")))).hasMessageContaining("XDYNA_RETENTION");
+        assertThatThrownBy(() -> GatewayConfig.from(new Env(Map.of("XDYNA_API_KEYS", "a:key-aaa",
+                "XDYNA_RETENTION_SWEEP_INTERVAL", "0")))).hasMessageContaining("XDYNA_RETENTION_SWEEP_INTERVAL");
+    }
+
+    @Test
     @DisplayName("missing or malformed settings fail at startup naming the variable")
     void failsNamingTheVariable() {
         assertThatThrownBy(() -> GatewayConfig.from(new Env(Map.of()))).isInstanceOf(ConfigException.class)

@@ -3,7 +3,9 @@ package io.xdyna.animator.service;
 import io.xdyna.shared.config.CommonConfig;
 import io.xdyna.shared.config.ConfigException;
 import io.xdyna.shared.config.Env;
+import io.xdyna.shared.stage.StageLimits;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.Set;
 
@@ -26,6 +28,8 @@ import java.util.Set;
  * @param reuseControlNet {@code XDYNA_REUSE_CONTROLNET}, default true (see PipelineOptions)
  * @param windowBatch {@code XDYNA_WINDOW_BATCH}, default 4: the most context windows per network call
  *     (fewer when memory is short or the bundle was not exported for it; see PipelineOptions)
+ * @param limits {@link StageLimits#from}: {@code XDYNA_STAGE_TIMEOUT} (default 4 h) for one attempt at a job,
+ *     {@code XDYNA_RETRY_BUDGET} (default 5) attempts per job
  */
 public record AnimatorConfig(
         CommonConfig common,
@@ -38,7 +42,11 @@ public record AnimatorConfig(
         int lockDurationMs,
         long memoryLimitBytes,
         boolean reuseControlNet,
-        int windowBatch) {
+        int windowBatch,
+        StageLimits limits) {
+
+    /** Long clips on a CPU take hours; a GPU job that runs past this is stuck. */
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofHours(4);
 
     public static AnimatorConfig from(Env env) {
         CommonConfig common = CommonConfig.from(env);
@@ -61,6 +69,7 @@ public record AnimatorConfig(
                 lock,
                 env.longValue("XDYNA_MEMORY_LIMIT_MB", 0, 0, Long.MAX_VALUE >> 20) << 20,
                 env.bool("XDYNA_REUSE_CONTROLNET", true),
-                env.integer("XDYNA_WINDOW_BATCH", 4, 1, 64));
+                env.integer("XDYNA_WINDOW_BATCH", 4, 1, 64),
+                StageLimits.from(env, DEFAULT_TIMEOUT));
     }
 }

@@ -4,7 +4,9 @@ import io.xdyna.encoder.video.VideoSettings;
 import io.xdyna.shared.config.CommonConfig;
 import io.xdyna.shared.config.ConfigException;
 import io.xdyna.shared.config.Env;
+import io.xdyna.shared.stage.StageLimits;
 import java.nio.file.Path;
+import java.time.Duration;
 
 /**
  * The encoder's settings, read once from the environment at startup.
@@ -18,9 +20,21 @@ import java.nio.file.Path;
  *     of the job in progress, removed after each job
  * @param audio {@code XDYNA_ENCODER_AUDIO} [true]: mux the driving video's sound when it has one
  * @param extras {@code XDYNA_ENCODER_EXTRAS} [true]: comparison video, poster, preview, metadata
+ * @param limits {@link StageLimits#from}: {@code XDYNA_STAGE_TIMEOUT} (default 30 min) for one attempt at a job,
+ *     {@code XDYNA_RETRY_BUDGET} (default 5) attempts per job
  */
 public record EncoderConfig(CommonConfig common, int managementPort, VideoSettings video, Path workDir,
-        boolean audio, boolean extras) {
+        boolean audio, boolean extras, StageLimits limits) {
+
+    /** Encoding a few hundred frames takes seconds; half an hour means something is stuck. */
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(30);
+
+    /** With the default limits (tests). */
+    public EncoderConfig(CommonConfig common, int managementPort, VideoSettings video, Path workDir, boolean audio,
+            boolean extras) {
+        this(common, managementPort, video, workDir, audio, extras,
+                new StageLimits(DEFAULT_TIMEOUT, StageLimits.DEFAULT_RETRY_BUDGET));
+    }
 
     public static EncoderConfig from(Env env) {
         int crf = env.integer("XDYNA_ENCODER_CRF", 18, 0, 51);
@@ -36,6 +50,7 @@ public record EncoderConfig(CommonConfig common, int managementPort, VideoSettin
                 Path.of(env.string("XDYNA_WORK_DIR", Path.of(System.getProperty("java.io.tmpdir"), "xdyna-encoder")
                         .toString())),
                 env.bool("XDYNA_ENCODER_AUDIO", true),
-                env.bool("XDYNA_ENCODER_EXTRAS", true));
+                env.bool("XDYNA_ENCODER_EXTRAS", true),
+                StageLimits.from(env, DEFAULT_TIMEOUT));
     }
 }

@@ -72,7 +72,8 @@ public final class EncoderService implements ManagedService {
             // a job cancelled before its frames arrive is not encoded
             statuses = new JobStatusLog(common.kafkaBootstrap(), common.topics().status(), clientId).start();
             JobProcessor<FramesReady> processor = new JobProcessor<>(Stage.ENCODE, FramesReady.class, handler, status,
-                    publisher, dead, MAX_ATTEMPTS, metrics).withCancellation(statuses::cancelled);
+                    publisher, dead, MAX_ATTEMPTS, metrics).withCancellation(statuses::cancelled)
+                    .withLimits(config.limits(), store);
             consumer = new GroupStageConsumer("encoder", common.topics().frames(),
                     KafkaSetup.consumer(common.kafkaBootstrap(), groupId, clientId), processor, Duration.ofSeconds(60));
             consumer.start();

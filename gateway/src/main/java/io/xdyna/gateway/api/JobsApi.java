@@ -31,6 +31,7 @@ import io.xdyna.shared.stage.StatusReporter;
 import io.xdyna.shared.storage.ObjectStore;
 import io.xdyna.shared.storage.StorageLayout;
 import io.xdyna.shared.storage.StorageUnavailableException;
+import io.xdyna.shared.telemetry.Tracing;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
@@ -75,6 +76,7 @@ public final class JobsApi {
     private final TenantLimiter requestLimiter;
     private final TenantLimiter submitLimiter;
     private final MeterRegistry metrics;
+    private final Tracing tracing = Tracing.forService("gateway");
     /** Uploads (probe + store, seconds each) get their own threads, so status reads never queue behind them. */
     private final io.vertx.core.WorkerExecutor uploads;
 
@@ -220,8 +222,11 @@ public final class JobsApi {
             throw new ApiError(409, "IDEMPOTENCY_IN_PROGRESS", "a request with this " + Idempotency.HEADER
                     + " is still being processed; retry when it has finished");
         }
+        // a job is one trace from here to its result; a caller's traceparent makes it part of the caller's trace
+        io.opentelemetry.context.Context caller = Tracing.extract(ctx.request()::getHeader);
         uploads.executeBlocking(() -> {
-            try {
+            try (Tracing.JobSpan span = tracing.startJob("submit job", io.opentelemetry.api.trace.SpanKind.SERVER,
+                    caller, u.id())) {
                 return accept(u);
             } finally {
                 if (marker != null) {
@@ -531,11 +536,7 @@ public final class JobsApi {
             throw new ApiError(409, "STILL_RUNNING", "job " + s.id() + " is " + s.state() + "; cancel it first");
         }
         vertx.executeBlocking(() -> {
-            Submission.load(store, s.id()).map(Submission::idempotencyMarker).ifPresent(idempotency::forget);
-            int n = store.deletePrefix(StorageLayout.jobPrefix(s.id()));
-            // a tombstone removes the job from the compacted status topic, for every gateway
-            publisher.sendRaw(config.common().topics().status(), s.id(), null, Map.of());
-            statuses.forget(s.id());
+            int n = expunge(s.id());
             LOG.info("job {} deleted by tenant {}: {} objects", s.id(), s.tenant(), n);
             return n;
         }, false).onComplete(ar -> {
@@ -545,6 +546,20 @@ public final class JobsApi {
                 ctx.response().setStatusCode(204).end();
             }
         });
+    }
+
+    /**
+     * Removes a job for good: its objects, its idempotency marker and (by a tombstone on the compacted
+     * status topic) its status, for every gateway. Blocking; harmless to repeat or to run on two
+     * gateways at once (deleting what is gone is a no-op). Returns how many objects were deleted.
+     */
+    public int expunge(String id) {
+        Submission.load(store, id).map(Submission::idempotencyMarker).ifPresent(idempotency::forget);
+        int n = store.deletePrefix(StorageLayout.jobPrefix(id));
+        // a tombstone removes the job from the compacted status topic, for every gateway
+        publisher.sendRaw(config.common().topics().status(), id, null, Map.of());
+        statuses.forget(id);
+        return n;
     }
 
     /** Server-sent events: the current status, then every change until the job ends. */

@@ -3,7 +3,9 @@ package io.xdyna.pose.service;
 import io.xdyna.pose.video.VideoDecoder;
 import io.xdyna.shared.config.CommonConfig;
 import io.xdyna.shared.config.Env;
+import io.xdyna.shared.stage.StageLimits;
 import java.nio.file.Path;
+import java.time.Duration;
 
 /**
  * The pose extractor's settings, read once from the environment at startup.
@@ -19,6 +21,8 @@ import java.nio.file.Path;
  * @param smoothPoses {@code XDYNA_SMOOTH_POSES}, default true: offline temporal smoothing of the
  *     skeletons (no lag: it looks both ways; real jumps are kept), so frame-to-frame detector jitter
  *     does not become jitter in the animation; false draws raw detections, as the reference does
+ * @param limits {@link StageLimits#from}: {@code XDYNA_STAGE_TIMEOUT} (default 15 min) for one attempt at a job,
+ *     {@code XDYNA_RETRY_BUDGET} (default 5) attempts per job
  */
 public record PoseExtractorConfig(
         CommonConfig common,
@@ -27,7 +31,11 @@ public record PoseExtractorConfig(
         Path workDir,
         String groupId,
         int maxDecodeSide,
-        boolean smoothPoses) {
+        boolean smoothPoses,
+        StageLimits limits) {
+
+    /** An attempt decodes, detects and writes a few hundred frames: minutes, not hours. */
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(15);
 
     public static PoseExtractorConfig from(Env env) {
         CommonConfig common = CommonConfig.from(env);
@@ -38,6 +46,7 @@ public record PoseExtractorConfig(
                         .toString())),
                 env.string("XDYNA_POSE_GROUP", common.topics().prefix() + "pose-extractor"),
                 env.integer("XDYNA_MAX_DECODE_SIDE", VideoDecoder.DEFAULT_MAX_SIDE, 256, 8192),
-                env.bool("XDYNA_SMOOTH_POSES", true));
+                env.bool("XDYNA_SMOOTH_POSES", true),
+                StageLimits.from(env, DEFAULT_TIMEOUT));
     }
 }

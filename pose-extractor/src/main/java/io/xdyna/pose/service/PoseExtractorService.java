@@ -81,7 +81,8 @@ public final class PoseExtractorService implements ManagedService {
         statuses = new JobStatusLog(config.common().kafkaBootstrap(), config.common().topics().status(),
                 "xdyna-pose-extractor").start();
         JobProcessor<JobRequest> processor = new JobProcessor<>(Stage.EXTRACT, JobRequest.class, handler, status,
-                publisher, dlq, LOCAL_ATTEMPTS, metrics).withCancellation(statuses::cancelled);
+                publisher, dlq, LOCAL_ATTEMPTS, metrics).withCancellation(statuses::cancelled)
+                .withLimits(config.limits(), store);
         String topic = config.common().topics().requests();
         consumer = new GroupStageConsumer("pose-extractor", topic,
                 KafkaSetup.consumer(config.common().kafkaBootstrap(), config.groupId(), "xdyna-pose-extractor"),

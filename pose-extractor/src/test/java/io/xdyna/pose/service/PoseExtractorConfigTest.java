@@ -22,6 +22,9 @@ class PoseExtractorConfigTest {
         assertThat(c.smoothPoses()).isTrue();
         assertThat(c.workDir().toString()).endsWith("xdyna-pose");
         assertThat(c.common().topics().requests()).isEqualTo("xdyna.jobs.requests");
+        assertThat(c.limits()).isEqualTo(new io.xdyna.shared.stage.StageLimits(java.time.Duration.ofMinutes(15), 5));
+        assertThat(PoseExtractorConfig.from(new Env(Map.of("XDYNA_STAGE_TIMEOUT", "off"))).limits().timeout())
+                .isZero();
     }
 
     @Test

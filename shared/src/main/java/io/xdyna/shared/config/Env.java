@@ -62,6 +62,32 @@ public final class Env {
         }
     }
 
+    /**
+     * A duration as ISO-8601 ({@code PT15M}, {@code P7D}) or whole seconds ({@code 900});
+     * {@code 0} or {@code off} give {@link java.time.Duration#ZERO}, which callers read as "no limit".
+     */
+    public java.time.Duration duration(String name, java.time.Duration defaultValue) {
+        String v = string(name, null);
+        if (v == null) {
+            return defaultValue;
+        }
+        if (v.equalsIgnoreCase("off")) {
+            return java.time.Duration.ZERO;
+        }
+        java.time.Duration d;
+        try {
+            d = v.chars().allMatch(Character::isDigit) ? java.time.Duration.ofSeconds(Long.parseLong(v))
+                    : java.time.Duration.parse(v.toUpperCase(java.util.Locale.ROOT));
+        } catch (RuntimeException e) {
+            throw new ConfigException(name + " must be seconds or an ISO-8601 duration such as PT15M or P7D"
+                    + " (0 or off for none), got '" + v + "'");
+        }
+        if (d.isNegative()) {
+            throw new ConfigException(name + " must not be negative, got '" + v + "'");
+        }
+        return d;
+    }
+
     public boolean bool(String name, boolean defaultValue) {
         String v = string(name, null);
         if (v == null) {

@@ -41,6 +41,12 @@ public enum ErrorCode {
     DELIVERY_LIMIT,
     /** The job exceeded a stage's time limit. */
     TIMEOUT,
+    /**
+     * A stage started the job as many times as its retry budget allows ({@code XDYNA_RETRY_BUDGET})
+     * without finishing it: transient failures or crashes each time. The message gives the last cause
+     * when one was recorded.
+     */
+    RETRY_BUDGET_EXHAUSTED,
     /** The job was cancelled by its owner. */
     CANCELLED,
     /** An unexpected error: a bug. The message carries the exception. */

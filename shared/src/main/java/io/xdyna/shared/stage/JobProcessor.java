@@ -4,7 +4,10 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.xdyna.shared.event.Events;
 import io.xdyna.shared.event.JobEvent;
+import io.xdyna.shared.job.ErrorCode;
 import io.xdyna.shared.job.JobFailure;
+import io.xdyna.shared.storage.ObjectStore;
+import java.time.Duration;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -13,7 +16,9 @@ import org.slf4j.MDC;
 /**
  * Turns one record into one finished job attempt, whatever the transport (consumer group or share
  * group): decode and validate, run the handler with in-process retries for transient failures,
- * and on a permanent failure publish FAILED and park the record on the dead-letter topic.
+ * and on a permanent failure publish FAILED and park the record on the dead-letter topic. Optional
+ * limits: a deadline per attempt ({@link #withTimeout}) and a retry budget per job that survives
+ * crashes ({@link #withRetryBudget}).
  */
 public final class JobProcessor<E extends JobEvent> {
     private static final Logger LOG = LoggerFactory.getLogger(JobProcessor.class);
@@ -35,6 +40,9 @@ public final class JobProcessor<E extends JobEvent> {
     private final int maxAttempts;
     private final MeterRegistry metrics;
     private volatile java.util.function.Predicate<String> cancelled = id -> false;
+    private volatile Duration timeout = Duration.ZERO;
+    private volatile AttemptLedger ledger;
+    private volatile int retryBudget;
 
     public JobProcessor(Stage stage, Class<E> type, StageHandler<E> handler, StatusReporter status,
             io.xdyna.shared.kafka.EventPublisher publisher, DeadLetters deadLetters, int maxAttempts,
@@ -56,6 +64,32 @@ public final class JobProcessor<E extends JobEvent> {
     public JobProcessor<E> withCancellation(java.util.function.Predicate<String> isCancelled) {
         this.cancelled = isCancelled;
         return this;
+    }
+
+    /**
+     * Gives every attempt a deadline ({@code XDYNA_STAGE_TIMEOUT}; zero = none). Past it the context
+     * says {@link StageContext#stopping()}, so the handler stops at its next safe point; a handler that
+     * does not is interrupted a little later. The job then ends FAILED with TIMEOUT and is not retried.
+     */
+    public JobProcessor<E> withTimeout(Duration limit) {
+        this.timeout = limit;
+        return this;
+    }
+
+    /**
+     * Counts each job's attempts at this stage in the bucket ({@link AttemptLedger}), across
+     * processes, crashes and redeliveries; once {@code budget} attempts were started (0 = unlimited)
+     * the job ends FAILED with RETRY_BUDGET_EXHAUSTED instead of being tried again.
+     */
+    public JobProcessor<E> withRetryBudget(ObjectStore store, int budget) {
+        this.ledger = budget > 0 ? new AttemptLedger(store, stage) : null;
+        this.retryBudget = budget;
+        return this;
+    }
+
+    /** Both {@link #withTimeout} and {@link #withRetryBudget}, from the service's settings. */
+    public JobProcessor<E> withLimits(StageLimits limits, ObjectStore store) {
+        return withTimeout(limits.timeout()).withRetryBudget(store, limits.retryBudget());
     }
 
     /**
@@ -92,40 +126,62 @@ public final class JobProcessor<E extends JobEvent> {
                 if (stopping.getAsBoolean()) {
                     return Outcome.RETRY;
                 }
+                AttemptLedger.Entry counted = null;
+                AttemptDeadline deadline = AttemptDeadline.NONE;
+                Watchdog watchdog = null;
                 try {
+                    counted = beginAttempt(event.id());
+                    deadline = AttemptDeadline.startingNow(stage, timeout);
+                    watchdog = Watchdog.arm(deadline, hardStopGrace(timeout));
                     handler.handle(event, new StageContext(stage, event.id(), event.tenant(), status, publisher,
-                            attempt, stopping, () -> cancelled.test(event.id())));
+                            attempt, stopping, () -> cancelled.test(event.id()), deadline));
+                    if (Watchdog.disarm(watchdog)) {
+                        Thread.interrupted(); // it fired as the handler returned: the job is done all the same
+                    }
+                    forgetAttempts(event.id(), counted);
                     count("succeeded", "none");
                     sample.stop(metrics.timer("xdyna.stage.duration", "stage", stage.service(), "outcome", "ok"));
                     return Outcome.DONE;
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    LOG.info("interrupted while processing; the job will be delivered again");
-                    return Outcome.RETRY;
                 } catch (Throwable t) {
-                    if (stopping.getAsBoolean()) {
-                        LOG.info("stopped mid-job ({}); the job will be delivered again", t.toString());
-                        return Outcome.RETRY;
+                    if (Watchdog.disarm(watchdog)) {
+                        // our own interrupt, not a shutdown: clear it so the FAILED status can be sent
+                        Thread.interrupted();
                     }
-                    if (cancelled.test(event.id())) {
+                    JobFailure f;
+                    if (deadline.exceeded()) {
+                        // whatever the handler threw on its way out, the cause is the time limit; not retried
+                        f = JobFailure.permanent(ErrorCode.TIMEOUT, deadline.message(), t);
+                    } else if (t instanceof InterruptedException || stopping.getAsBoolean()) {
+                        if (t instanceof InterruptedException) {
+                            Thread.currentThread().interrupt();
+                        }
+                        LOG.info("stopped mid-job ({}); the job will be delivered again", t.toString());
+                        giveBack(event.id(), counted);
+                        return Outcome.RETRY;
+                    } else if (cancelled.test(event.id())) {
                         // the owner cancelled: CANCELLED is already the job's (sticky) status
                         LOG.info("job {} stopped after its cancellation ({})", event.id(), t.toString());
                         count("cancelled", "none");
                         return Outcome.DONE;
+                    } else {
+                        f = Failures.classify(t);
                     }
-                    JobFailure f = Failures.classify(t);
-                    if (f.retryable() && attempt < maxAttempts) {
-                        long backoff = Math.min(30_000, 500L << (attempt - 1));
-                        LOG.warn("attempt {}/{} failed ({}): retrying in {} ms", attempt, maxAttempts, f.getMessage(),
-                                backoff);
-                        Thread.sleep(backoff);
-                        continue;
+                    if (f.retryable()) {
+                        counted = recordFailure(event.id(), counted, f);
+                        if (counted != null && retryBudget > 0 && counted.attempts() >= retryBudget) {
+                            f = budgetExhausted(counted, f);
+                        } else if (attempt < maxAttempts) {
+                            long backoff = Math.min(30_000, 500L << (attempt - 1));
+                            LOG.warn("attempt {}/{} failed ({}): retrying in {} ms", attempt, maxAttempts,
+                                    f.getMessage(), backoff);
+                            Thread.sleep(backoff);
+                            continue;
+                        } else if (!finalDelivery) {
+                            LOG.warn("giving the job back after {} attempts: {}", attempt, f.getMessage());
+                            return Outcome.RETRY;
+                        }
                     }
-                    if (f.retryable() && !finalDelivery) {
-                        LOG.warn("giving the job back after {} attempts: {}", attempt, f.getMessage());
-                        return Outcome.RETRY;
-                    }
-                    LOG.error("job failed: {} {}", f.code(), f.getMessage(), f.code() == io.xdyna.shared.job.ErrorCode.INTERNAL ? t : null);
+                    LOG.error("job failed: {} {}", f.code(), f.getMessage(), f.code() == ErrorCode.INTERNAL ? t : null);
                     status.failed(event.id(), event.tenant(), f.code(), f.getMessage());
                     deadLetters.park(topic, partition, offset, key, value, f.code().name(), f.getMessage());
                     count("failed", f.code().name());
@@ -139,6 +195,137 @@ public final class JobProcessor<E extends JobEvent> {
         } finally {
             MDC.remove("jobId");
             MDC.remove("stage");
+        }
+    }
+
+    /**
+     * Counts an attempt in the ledger before any work, so that one which kills the process still
+     * counts; refuses the attempt when the budget is used up (by crashes: the last failure, if any,
+     * was recorded when it happened).
+     */
+    private AttemptLedger.Entry beginAttempt(String id) {
+        if (ledger == null) {
+            return null;
+        }
+        AttemptLedger.Entry before = ledger.read(id);
+        if (retryBudget > 0 && before.attempts() >= retryBudget) {
+            throw budgetExhausted(before, null);
+        }
+        return ledger.begin(id, before);
+    }
+
+    private JobFailure budgetExhausted(AttemptLedger.Entry e, JobFailure last) {
+        String cause = last != null ? last.code() + ": " + last.getMessage()
+                : e.lastError() != null ? e.lastCode() + ": " + e.lastError()
+                : "no cause was recorded: the process probably died or was killed during each attempt";
+        return JobFailure.permanent(ErrorCode.RETRY_BUDGET_EXHAUSTED, "the " + stage.service() + " stage gave up after "
+                + e.attempts() + " attempts (XDYNA_RETRY_BUDGET=" + retryBudget + "); last failure: " + cause);
+    }
+
+    /** Keeps the cause in the ledger; a ledger that cannot be written must not hide the job's own failure. */
+    private AttemptLedger.Entry recordFailure(String id, AttemptLedger.Entry counted, JobFailure f) {
+        if (ledger == null || counted == null) {
+            return counted;
+        }
+        try {
+            return ledger.failed(id, counted, f);
+        } catch (RuntimeException e) {
+            LOG.warn("cannot record the failure in the attempt ledger: {}", e.toString());
+            return counted;
+        }
+    }
+
+    /**
+     * After a success that needed retries: a redelivery of the finished job (its acknowledgement was lost)
+     * must not find the budget spent and fail a job that worked. A first-try success costs nothing here.
+     */
+    private void forgetAttempts(String id, AttemptLedger.Entry counted) {
+        if (ledger == null || counted == null || counted.attempts() <= 1) {
+            return;
+        }
+        try {
+            ledger.clear(id);
+        } catch (RuntimeException e) {
+            LOG.debug("cannot clear the attempt ledger", e);
+        }
+    }
+
+    private void giveBack(String id, AttemptLedger.Entry counted) {
+        if (ledger == null || counted == null) {
+            return;
+        }
+        boolean wasInterrupted = Thread.interrupted(); // the store call must not be cut short by our own stop
+        try {
+            ledger.giveBack(id, counted);
+        } catch (RuntimeException e) {
+            LOG.debug("cannot give the attempt back to the ledger", e);
+        } finally {
+            if (wasInterrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** How long after the deadline a handler that never checks its context is interrupted. */
+    static Duration hardStopGrace(Duration timeout) {
+        Duration tenth = timeout.dividedBy(10);
+        Duration min = Duration.ofSeconds(1);
+        Duration max = Duration.ofMinutes(5);
+        return tenth.compareTo(min) < 0 ? min : tenth.compareTo(max) > 0 ? max : tenth;
+    }
+
+    /**
+     * Interrupts the job thread when an attempt outlives its deadline by the grace period: the backstop
+     * for handlers blocked where they cannot check their context. Arming and disarming synchronise, so an
+     * interrupt never lands after the attempt ended.
+     */
+    private static final class Watchdog {
+        private static final java.util.concurrent.ScheduledThreadPoolExecutor TIMER = timer();
+
+        private final Thread worker = Thread.currentThread();
+        private java.util.concurrent.ScheduledFuture<?> task;
+        private boolean over;
+        private boolean fired;
+
+        static Watchdog arm(AttemptDeadline deadline, Duration grace) {
+            if (!deadline.limited()) {
+                return null;
+            }
+            Watchdog w = new Watchdog();
+            w.task = TIMER.schedule(w::fire, deadline.remaining().plus(grace).toNanos(),
+                    java.util.concurrent.TimeUnit.NANOSECONDS);
+            return w;
+        }
+
+        private synchronized void fire() {
+            if (!over) {
+                fired = true;
+                LOG.warn("the job outlived its time limit and does not stop: interrupting its thread");
+                worker.interrupt();
+            }
+        }
+
+        /** Ends the watch; true when it had interrupted the worker. */
+        static boolean disarm(Watchdog w) {
+            if (w == null) {
+                return false;
+            }
+            synchronized (w) {
+                w.over = true;
+                w.task.cancel(false);
+                return w.fired;
+            }
+        }
+
+        private static java.util.concurrent.ScheduledThreadPoolExecutor timer() {
+            java.util.concurrent.ScheduledThreadPoolExecutor t = new java.util.concurrent.ScheduledThreadPoolExecutor(1,
+                    r -> {
+                        Thread th = new Thread(r, "xdyna-stage-watchdog");
+                        th.setDaemon(true);
+                        return th;
+                    });
+            t.setRemoveOnCancelPolicy(true);
+            return t;
         }
     }
 

@@ -16,6 +16,7 @@ public final class StageContext {
     private final int attempt;
     private final BooleanSupplier stopping;
     private final BooleanSupplier cancelled;
+    private final AttemptDeadline deadline;
 
     public StageContext(Stage stage, String jobId, String tenant, StatusReporter status, EventPublisher publisher,
             int attempt, BooleanSupplier stopping) {
@@ -24,7 +25,13 @@ public final class StageContext {
 
     public StageContext(Stage stage, String jobId, String tenant, StatusReporter status, EventPublisher publisher,
             int attempt, BooleanSupplier stopping, BooleanSupplier cancelled) {
+        this(stage, jobId, tenant, status, publisher, attempt, stopping, cancelled, AttemptDeadline.NONE);
+    }
+
+    public StageContext(Stage stage, String jobId, String tenant, StatusReporter status, EventPublisher publisher,
+            int attempt, BooleanSupplier stopping, BooleanSupplier cancelled, AttemptDeadline deadline) {
         this.cancelled = cancelled;
+        this.deadline = deadline;
         this.stage = stage;
         this.jobId = jobId;
         this.tenant = tenant;
@@ -59,9 +66,40 @@ public final class StageContext {
         publisher.send(topic, event);
     }
 
-    /** The service is shutting down: a long handler should stop at its next safe point. */
+    /**
+     * The service is shutting down, or this attempt ran past the stage's time limit: a long handler
+     * should stop at its next safe point (the processor tells the two apart afterwards).
+     */
     public boolean stopping() {
-        return stopping.getAsBoolean();
+        return stopping.getAsBoolean() || deadline.exceeded();
+    }
+
+    /** This attempt ran past the stage's time limit ({@code XDYNA_STAGE_TIMEOUT}). */
+    public boolean deadlineExceeded() {
+        return deadline.exceeded();
+    }
+
+    /** This attempt's deadline ({@link AttemptDeadline#NONE} without a limit). */
+    public AttemptDeadline deadline() {
+        return deadline;
+    }
+
+    /**
+     * For a handler's safe points between units of work: returns when the job should go on, and
+     * throws when it should stop: on its time limit (the job ends TIMEOUT), its cancellation, or
+     * the service's shutdown (the job is delivered again).
+     */
+    public void checkContinue() throws InterruptedException {
+        if (deadline.exceeded()) {
+            throw io.xdyna.shared.job.JobFailure.permanent(io.xdyna.shared.job.ErrorCode.TIMEOUT, deadline.message());
+        }
+        if (cancelled.getAsBoolean()) {
+            throw io.xdyna.shared.job.JobFailure.permanent(io.xdyna.shared.job.ErrorCode.CANCELLED,
+                    "the job was cancelled");
+        }
+        if (stopping.getAsBoolean()) {
+            throw new InterruptedException("the service is stopping");
+        }
     }
 
     /** The job's owner cancelled it: a long handler should stop at its next safe point. */

@@ -1,7 +1,7 @@
 package io.xdyna.shared.storage;
 
 /**
- * The one layout of a job's objects: {@code jobs/{id}/inputs|conditions|frames|checkpoints|outputs/...}.
+ * The one layout of a job's objects: {@code jobs/{id}/inputs|conditions|frames|checkpoints|attempts|outputs/...}.
  * Keys are a pure function of the job id and index, so a redelivered message rewrites the same
  * objects and never creates a second result.
  */
@@ -59,6 +59,11 @@ public final class StorageLayout {
 
     public static String checkpoint(String id) {
         return jobPrefix(id) + "checkpoints/latents.bin";
+    }
+
+    /** A stage's attempt ledger for the job (how many attempts it started, the last failure). */
+    public static String attempts(String id, String stage) {
+        return jobPrefix(id) + "attempts/" + stage + ".json";
     }
 
     // outputs, written by the encoder

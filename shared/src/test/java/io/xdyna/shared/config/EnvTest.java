@@ -21,6 +21,21 @@ class EnvTest {
     }
 
     @Test
+    void durationsInSecondsOrIso8601AndOffMeansZero() {
+        Env env = new Env(Map.of("S", "900", "I", "pt4h", "D", "P7D", "OFF", "off", "Z", "0", "BAD", "4 hours",
+                "NEG", "PT-5S"));
+        java.time.Duration dflt = java.time.Duration.ofMinutes(3);
+        assertThat(env.duration("S", dflt)).isEqualTo(java.time.Duration.ofMinutes(15));
+        assertThat(env.duration("I", dflt)).isEqualTo(java.time.Duration.ofHours(4));
+        assertThat(env.duration("D", dflt)).isEqualTo(java.time.Duration.ofDays(7));
+        assertThat(env.duration("OFF", dflt)).isZero();
+        assertThat(env.duration("Z", dflt)).isZero();
+        assertThat(env.duration("MISSING", dflt)).isEqualTo(dflt);
+        assertThatThrownBy(() -> env.duration("BAD", dflt)).hasMessageContaining("BAD must be seconds or an ISO-8601");
+        assertThatThrownBy(() -> env.duration("NEG", dflt)).hasMessageContaining("NEG must not be negative");
+    }
+
+    @Test
     void commonConfigDefaultsPointAtALocalStack() {
         CommonConfig c = CommonConfig.from(new Env(Map.of("S3_ENDPOINT", "http://127.0.0.1:9999")));
         assertThat(c.kafkaBootstrap()).isEqualTo("localhost:9092");
