@@ -61,13 +61,26 @@ public final class ApiClient {
     /** POST /v1/jobs; returns the new job's JSON ({@code id}, {@code state}). */
     public JsonNode submit(Path reference, Path driving, Path pose, String paramsJson) throws IOException,
             InterruptedException {
+        return submit(reference, driving, pose, paramsJson, null);
+    }
+
+    /**
+     * As {@link #submit(Path, Path, Path, String)}, with an {@code Idempotency-Key}: sending the same
+     * key again (e.g. after a lost answer) gives back the first job instead of a second one.
+     */
+    public JsonNode submit(Path reference, Path driving, Path pose, String paramsJson, String idempotencyKey)
+            throws IOException, InterruptedException {
         String boundary = "xdyna-" + UUID.randomUUID();
         for (Path f : pose == null ? List.of(reference, driving) : List.of(reference, driving, pose)) {
             if (!Files.isRegularFile(f)) {
                 throw new IOException("no such file: " + f);
             }
         }
-        HttpRequest req = request("/v1/jobs")
+        HttpRequest.Builder post = request("/v1/jobs");
+        if (idempotencyKey != null) {
+            post.header("Idempotency-Key", idempotencyKey);
+        }
+        HttpRequest req = post
                 .header("Content-Type", "multipart/form-data; boundary=" + boundary)
                 .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new SequenceInputStream(
                         Collections.enumeration(multipart(boundary, reference, driving, pose, paramsJson)))))

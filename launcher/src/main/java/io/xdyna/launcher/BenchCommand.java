@@ -3,11 +3,8 @@ package io.xdyna.launcher;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.xdyna.gateway.bench.GatewayBench;
 import io.xdyna.shared.config.CommonConfig;
-import io.xdyna.shared.config.Env;
-import io.xdyna.testkit.Ports;
 import io.xdyna.testkit.RealInfra;
 import java.lang.reflect.Method;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -65,19 +62,13 @@ final class BenchCommand implements Callable<Integer> {
     private int stack() throws Exception {
         Path root = Xdyna.root();
         Path data = Files.createTempDirectory("xdyna-bench");
-        int http = Ports.free();
-        Env env = new Env(Map.of("XDYNA_DATA_DIR", data.toString(), "XDYNA_HTTP_PORT", Integer.toString(http),
-                "XDYNA_KAFKA_PORT", Integer.toString(Ports.free()), "XDYNA_S3_PORT", Integer.toString(Ports.free()),
-                "XDYNA_MANAGEMENT_PORT_BASE", Integer.toString(Ports.free()),
-                "XDYNA_MODEL_DIR", "pretrained_weights/tiny-xdyna", "XDYNA_POSE_MODEL_DIR",
-                "pretrained_weights/tiny-dwpose"));
         Path examples = root.resolve("../shared/examples").normalize();
         long t0 = System.nanoTime();
-        try (LocalStack stack = new LocalStack(LocalStack.Settings.from(env, root))) {
+        try (LocalStack stack = new LocalStack(LocalStack.Settings.throwaway(root, data, 1))) {
             stack.start();
             stack.awaitAllReady(java.time.Duration.ofMinutes(3));
             long up = System.nanoTime();
-            ApiClient api = new ApiClient(URI.create("http://localhost:" + http + "/"), "dev-key");
+            ApiClient api = stack.api();
             String params = "{\"width\":256,\"height\":448,\"length\":16,\"stride\":2,\"steps\":4}";
             long s0 = System.nanoTime();
             String id = api.submit(examples.resolve("example_1_reference.jpg"),
@@ -101,7 +92,7 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    private static void deleteQuietly(Path dir) {
+    static void deleteQuietly(Path dir) {
         try (var s = Files.walk(dir)) {
             s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (Exception e) {

@@ -5,6 +5,7 @@ import io.xdyna.shared.config.Env;
 import io.xdyna.shared.kafka.KafkaSetup;
 import io.xdyna.shared.storage.ObjectStore;
 import io.xdyna.testkit.KafkaBroker;
+import io.xdyna.testkit.Ports;
 import io.xdyna.testkit.S3Server;
 import java.io.IOException;
 import java.net.URI;
@@ -25,7 +26,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The whole system on one machine: a real Kafka broker (KRaft, child JVM) and a real S3 server
  * (S3Proxy, in this JVM) with their data under {@code data/}, and each of the four services as its
- * own supervised JVM with its log under {@code data/logs/}.
+ * own supervised JVM with its log under {@code data/logs/}. {@code XDYNA_ANIMATOR_REPLICAS} runs
+ * more animators on the one share group ({@code animator}, {@code animator-2}, ...), each with its
+ * own management port, work dir and log.
  */
 public final class LocalStack implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LocalStack.class);
@@ -39,7 +42,22 @@ public final class LocalStack implements AutoCloseable {
 
     /** Settings of the local stack, from the environment of {@code ./xdyna local}. */
     record Settings(Path root, Path data, int httpPort, int kafkaPort, int s3Port, int firstManagementPort,
-            String apiKeys, Path modelDir, Path poseModelDir, boolean fixtureFallback) {
+            String apiKeys, Path modelDir, Path poseModelDir, boolean fixtureFallback, int animatorReplicas) {
+
+        /**
+         * A throw-away stack for benchmarks, drills and tests: free ports, the given data dir, the
+         * tiny model bundles, {@code animators} animator replicas.
+         */
+        static Settings throwaway(Path root, Path data, int animators) {
+            return from(new Env(Map.of("XDYNA_DATA_DIR", data.toAbsolutePath().toString(),
+                    "XDYNA_HTTP_PORT", Integer.toString(Ports.free()),
+                    "XDYNA_KAFKA_PORT", Integer.toString(Ports.free()),
+                    "XDYNA_S3_PORT", Integer.toString(Ports.free()),
+                    "XDYNA_MANAGEMENT_PORT_BASE", Integer.toString(Ports.free()),
+                    "XDYNA_MODEL_DIR", "pretrained_weights/tiny-xdyna",
+                    "XDYNA_POSE_MODEL_DIR", "pretrained_weights/tiny-dwpose",
+                    "XDYNA_ANIMATOR_REPLICAS", Integer.toString(animators))), root);
+        }
 
         static Settings from(Env env, Path root) {
             return new Settings(root,
@@ -51,23 +69,86 @@ public final class LocalStack implements AutoCloseable {
                     env.string("XDYNA_API_KEYS", "local:dev-key"),
                     root.resolve(env.string("XDYNA_MODEL_DIR", "pretrained_weights/xdyna")),
                     root.resolve(env.string("XDYNA_POSE_MODEL_DIR", "pretrained_weights/dwpose")),
-                    env.bool("XDYNA_FIXTURE_FALLBACK", true));
+                    env.bool("XDYNA_FIXTURE_FALLBACK", true),
+                    env.integer("XDYNA_ANIMATOR_REPLICAS", 1, 1, 16));
+        }
+
+        /** The first API key, without its tenant. */
+        String apiKey() {
+            String key = apiKeys.split(",")[0];
+            return key.substring(key.indexOf(':') + 1);
         }
     }
 
     private final Settings settings;
     private final List<ServiceProcess> services = new ArrayList<>();
     private final List<String> warnings = new ArrayList<>();
+    private final Map<String, String> extraEnv = new HashMap<>();
     private int managementPorts;
     private KafkaBroker broker;
     private S3Server s3;
+    private CommonConfig common;
 
     public LocalStack(Settings settings) {
         this.settings = settings;
     }
 
+    /** Sets a variable in every service's environment (e.g. a shorter animator lock for drills); before start. */
+    LocalStack serviceEnv(String name, String value) {
+        extraEnv.put(name, value);
+        return this;
+    }
+
     public List<ServiceProcess> services() {
         return services;
+    }
+
+    /** The service process of that name ({@code gateway}, {@code animator}, {@code animator-2}, ...). */
+    ServiceProcess service(String name) {
+        return services.stream().filter(s -> s.name().equals(name)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no service " + name + " in " + services));
+    }
+
+    KafkaBroker broker() {
+        return broker;
+    }
+
+    S3Server s3() {
+        return s3;
+    }
+
+    /** What the services are configured with: bootstrap, S3 endpoint and keys, bucket, topics. */
+    CommonConfig config() {
+        return common;
+    }
+
+    /** The web app and API, e.g. {@code http://127.0.0.1:8080/}. */
+    URI gatewayUrl() {
+        return URI.create("http://127.0.0.1:" + settings.httpPort() + "/");
+    }
+
+    /** An API client for the first configured key. */
+    ApiClient api() {
+        return new ApiClient(gatewayUrl(), settings.apiKey());
+    }
+
+    Path logFile(String service) {
+        return settings.data().resolve("logs").resolve(service + ".log");
+    }
+
+    /** The service names this stack runs, in start order: gateway, pose-extractor, animator(s), encoder. */
+    List<String[]> serviceSpecs() {
+        List<String[]> specs = new ArrayList<>();
+        for (String[] s : SERVICES) {
+            if (s[0].equals("animator")) {
+                for (int r = 1; r <= settings.animatorReplicas(); r++) {
+                    specs.add(new String[] {r == 1 ? "animator" : "animator-" + r, s[1], s[2]});
+                }
+            } else {
+                specs.add(s);
+            }
+        }
+        return specs;
     }
 
     public void start() throws Exception {
@@ -86,7 +167,7 @@ public final class LocalStack implements AutoCloseable {
         base.put("S3_BUCKET", "xdyna");
         base.put("XDYNA_TOPIC_PREFIX", "xdyna.");
         base.put("XDYNA_LOG_FORMAT", "json");
-        CommonConfig common = CommonConfig.from(new Env(base));
+        common = CommonConfig.from(new Env(base));
         KafkaSetup.ensureTopics(common.kafkaBootstrap(), common.topics(), 6, (short) 1);
         try (ObjectStore store = new ObjectStore(common)) {
             store.ensureBucket();
@@ -94,9 +175,10 @@ public final class LocalStack implements AutoCloseable {
         Path modelDir = bundle(settings.modelDir(), "pretrained_weights/tiny-xdyna", "X-Dyna animator");
         Path poseDir = bundle(settings.poseModelDir(), "pretrained_weights/tiny-dwpose", "DWPose");
         int port = settings.firstManagementPort();
-        for (String[] s : SERVICES) {
+        for (String[] s : serviceSpecs()) {
             Map<String, String> env = new HashMap<>(System.getenv());
             env.putAll(base);
+            env.putAll(extraEnv);
             env.put("XDYNA_WORK_DIR", data.resolve("work").resolve(s[0]).toString());
             env.put("XDYNA_MODEL_DIR", modelDir.toString());
             env.put("XDYNA_POSE_MODEL_DIR", poseDir.toString());
@@ -161,6 +243,9 @@ public final class LocalStack implements AutoCloseable {
         b.append("\n  X-Dyna is running.\n");
         b.append("  Web app and API : http://localhost:").append(settings.httpPort()).append("/\n");
         String key = settings.apiKeys().split(",")[0];
+        if (settings.animatorReplicas() > 1) {
+            b.append("  Animators       : ").append(settings.animatorReplicas()).append(" replicas on one share group\n");
+        }
         b.append("  API key         : ").append(key.substring(key.indexOf(':') + 1)).append("   (tenant ")
                 .append(key, 0, Math.max(0, key.indexOf(':'))).append(")\n");
         b.append("  Kafka           : ").append(broker.bootstrap()).append('\n');

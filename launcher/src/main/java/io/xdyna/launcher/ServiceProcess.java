@@ -18,6 +18,8 @@ import org.slf4j.LoggerFactory;
 final class ServiceProcess {
     private static final Logger LOG = LoggerFactory.getLogger(ServiceProcess.class);
 
+    private static final long STABLE_NANOS = TimeUnit.SECONDS.toNanos(60);
+
     private final String name;
     private final String mainClass;
     private final Map<String, String> env;
@@ -26,6 +28,9 @@ final class ServiceProcess {
     private volatile Process process;
     private volatile boolean stopping;
     private int restarts;
+    /** Restarts since the last incarnation that ran for a while: what the backoff grows with. */
+    private int crashStreak;
+    private long launchedNanos;
 
     ServiceProcess(String name, String mainClass, Map<String, String> env, Path logFile, String heap) {
         this.name = name;
@@ -39,7 +44,13 @@ final class ServiceProcess {
         return name;
     }
 
+    /** Starts it (again, after {@link #stop}) and supervises it. */
     synchronized void start() throws IOException {
+        stopping = false;
+        launch();
+    }
+
+    private synchronized void launch() throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-Xmx" + heap);
@@ -52,6 +63,7 @@ final class ServiceProcess {
         pb.redirectErrorStream(true);
         pb.redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
         process = pb.start();
+        launchedNanos = System.nanoTime();
         LOG.info("started {} (pid {}), log: {}", name, process.pid(), logFile);
         Process p = process;
         p.onExit().thenAccept(this::onExit);
@@ -62,19 +74,34 @@ final class ServiceProcess {
             return;
         }
         restarts++;
-        long delay = Math.min(30, 1L << Math.min(restarts, 5));
+        // a service that ran for a minute was healthy: start its backoff over, as process managers do
+        crashStreak = System.nanoTime() - launchedNanos > STABLE_NANOS ? 1 : crashStreak + 1;
+        long delay = Math.min(30, 1L << Math.min(crashStreak, 5));
         LOG.warn("{} exited with status {}; restarting in {} s (restart #{}), see {}", name, exited.exitValue(), delay,
                 restarts, logFile);
         new Thread(() -> {
             try {
                 TimeUnit.SECONDS.sleep(delay);
-                if (!stopping) {
-                    start();
-                }
+                relaunchUnlessStopped();
             } catch (Exception e) {
                 LOG.error("cannot restart {}", name, e);
             }
         }, "restart-" + name).start();
+    }
+
+    private synchronized void relaunchUnlessStopped() throws IOException {
+        if (!stopping) {
+            launch();
+        }
+    }
+
+    /** How often the supervisor has brought it back after an unexpected exit. */
+    synchronized int restarts() {
+        return restarts;
+    }
+
+    Path logFile() {
+        return logFile;
     }
 
     Long pid() {
@@ -92,8 +119,11 @@ final class ServiceProcess {
 
     /** SIGTERM, then waits for the graceful shutdown (SIGKILL after the timeout). */
     void stop(long timeoutSeconds) {
-        stopping = true;
-        Process p = process;
+        Process p;
+        synchronized (this) { // no restart may slip in between
+            stopping = true;
+            p = process;
+        }
         if (p == null || !p.isAlive()) {
             return;
         }

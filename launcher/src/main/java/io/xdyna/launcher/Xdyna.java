@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 @Command(name = "xdyna", mixinStandardHelpOptions = true, version = "xdyna 0.1.0",
         description = "X-Dyna human image animation as a service.",
         subcommands = {Xdyna.Local.class, JobCommands.Submit.class, JobCommands.Status.class,
-            JobCommands.ListJobs.class, JobCommands.Cancel.class, BenchCommand.class})
+            JobCommands.ListJobs.class, JobCommands.Cancel.class, BenchCommand.class, SoakCommand.class})
 public final class Xdyna implements Callable<Integer> {
 
     public static void main(String[] args) {
