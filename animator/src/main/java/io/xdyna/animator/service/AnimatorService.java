@@ -10,6 +10,7 @@ import io.xdyna.animator.pipeline.PipelineOptions;
 import io.xdyna.shared.event.ConditionsReady;
 import io.xdyna.shared.job.ErrorCode;
 import io.xdyna.shared.job.JobFailure;
+import io.xdyna.shared.job.JobState;
 import io.xdyna.shared.kafka.EventPublisher;
 import io.xdyna.shared.kafka.KafkaSetup;
 import io.xdyna.shared.service.ManagedService;
@@ -99,7 +100,8 @@ public final class AnimatorService implements ManagedService {
         statuses = new JobStatusLog(config.common().kafkaBootstrap(), config.common().topics().status(),
                 "xdyna-animator").start();
         JobProcessor<ConditionsReady> processor = new JobProcessor<>(Stage.ANIMATE, ConditionsReady.class, tracked,
-                status, publisher, dlq, LOCAL_ATTEMPTS, metrics).withCancellation(statuses::cancelled);
+                status, publisher, dlq, LOCAL_ATTEMPTS, metrics).withCancellation(statuses::cancelled)
+                .withLimits(config.limits(), store);
         String topic = config.common().topics().conditions();
         ShareJobConsumer.Processor run = (r, finalDelivery, stopping) -> {
             succeeded.get().set(false);
@@ -109,6 +111,12 @@ public final class AnimatorService implements ManagedService {
         };
         ShareJobConsumer.Processor overLimit = (r, finalDelivery, stopping) -> {
             int n = r.deliveryCount().map(Short::intValue).orElse(0);
+            if (r.key() != null && statuses.get(r.key()).map(st -> st.state() == JobState.ENCODING
+                    || st.state().terminal()).orElse(false)) {
+                // an earlier delivery finished the job and only its acknowledgement was lost: nothing to report
+                LOG.info("job {}: delivery {} of a job already past the animator; accepting it", r.key(), n);
+                return new ShareJobConsumer.Result(JobProcessor.Outcome.DONE, true);
+            }
             JobProcessor<ConditionsReady> giveUp = new JobProcessor<>(Stage.ANIMATE, ConditionsReady.class, (e, ctx) -> {
                 throw JobFailure.permanent(ErrorCode.DELIVERY_LIMIT, "the job was delivered " + n + " times (limit "
                         + config.maxDeliveries() + ") without finishing: an animator died or was stopped each time");

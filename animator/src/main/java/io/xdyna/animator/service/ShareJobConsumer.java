@@ -1,8 +1,12 @@
 package io.xdyna.animator.service;
 
+import io.opentelemetry.api.trace.SpanKind;
 import io.xdyna.shared.stage.JobProcessor;
+import io.xdyna.shared.telemetry.Tracing;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -15,6 +19,8 @@ import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaShareConsumer;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicIdPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,7 +40,8 @@ import org.slf4j.LoggerFactory;
  * record; the renewed record comes back from the next poll and is acknowledged again.</li>
  * </ul>
  * A record handed out while a job is running (the consumer prefetched it) is released at once so
- * another animator can take it.
+ * another animator can take it. Each delivery runs in a span continuing the record's trace
+ * ({@code traceparent} header).
  */
 public final class ShareJobConsumer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ShareJobConsumer.class);
@@ -55,6 +62,7 @@ public final class ShareJobConsumer implements AutoCloseable {
     private final Processor overLimit;
     private final int maxDeliveries;
     private final Duration grace;
+    private final Tracing tracing;
     private final AtomicBoolean running = new AtomicBoolean();
     private final AtomicBoolean stopping = new AtomicBoolean();
     private final ExecutorService worker;
@@ -62,6 +70,9 @@ public final class ShareJobConsumer implements AutoCloseable {
     private volatile boolean connected;
     private volatile String currentKey;
     private KafkaShareConsumer<String, byte[]> consumer;
+    /** The record of the last finished job and how it was acknowledged (see {@link #loop}). */
+    private ConsumerRecord<String, byte[]> lastFinished;
+    private AcknowledgeType lastAck;
 
     /**
      * @param overLimit reports a record delivered more than {@code maxDeliveries} times (FAILED +
@@ -69,6 +80,12 @@ public final class ShareJobConsumer implements AutoCloseable {
      */
     public ShareJobConsumer(String name, String topic, Properties props, Processor processor, Processor overLimit,
             int maxDeliveries, Duration grace) {
+        this(name, topic, props, processor, overLimit, maxDeliveries, grace, Tracing.forService(name));
+    }
+
+    public ShareJobConsumer(String name, String topic, Properties props, Processor processor, Processor overLimit,
+            int maxDeliveries, Duration grace, Tracing tracing) {
+        this.tracing = tracing;
         this.topic = topic;
         this.props = props;
         this.processor = processor;
@@ -109,12 +126,22 @@ public final class ShareJobConsumer implements AutoCloseable {
         try {
             consumer.subscribe(List.of(topic));
             while (true) {
+                if (job == null && !running.get()) {
+                    break; // polling now would acquire a record only to release it: a delivery wasted
+                }
                 ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(job == null ? 500 : 100));
                 connected = true;
                 for (ConsumerRecord<String, byte[]> r : records) {
                     if (job != null && same(job.record, r)) {
                         job.record = r; // renewed: this object is the one to acknowledge next
                         job.lockLost = false;
+                    } else if (job == null && lastFinished != null && same(lastFinished, r)
+                            && lastAck != AcknowledgeType.RELEASE) {
+                        // the finished job's record came back (a renewal answered after the acknowledgement,
+                        // or the acknowledgement failed): settle it again instead of running the job twice
+                        LOG.info("job {}: finished record {}-{}@{} came back; {} it again", r.key(), r.topic(),
+                                r.partition(), r.offset(), lastAck);
+                        settle(r, lastAck, r.key());
                     } else if (job == null && running.get()) {
                         job = start(r);
                     } else {
@@ -144,7 +171,7 @@ public final class ShareJobConsumer implements AutoCloseable {
                     acknowledge(job, job.result);
                     job = null;
                     currentKey = null;
-                    continue;
+                    continue; // stopping: the loop ends before polling again
                 }
                 if (!running.get()) {
                     stopping.set(true);
@@ -183,13 +210,21 @@ public final class ShareJobConsumer implements AutoCloseable {
         if (delivery > maxDeliveries) {
             LOG.warn("job {} is on delivery {} of at most {}: giving up", currentKey, delivery, maxDeliveries);
             job.finalDelivery = true;
-            job.future = worker.submit(() -> overLimit.process(r, true, stopping::get));
+            job.future = worker.submit(() -> traced(r, () -> overLimit.process(r, true, stopping::get)));
         } else {
             job.finalDelivery = delivery >= maxDeliveries;
             LOG.info("job {}: delivery {} of at most {}", currentKey, delivery, maxDeliveries);
-            job.future = worker.submit(() -> processor.process(r, job.finalDelivery, stopping::get));
+            job.future = worker.submit(() -> traced(r, () -> processor.process(r, job.finalDelivery, stopping::get)));
         }
         return job;
+    }
+
+    /** Runs a delivery on the worker thread in a span that continues the record's trace. */
+    private Result traced(ConsumerRecord<String, byte[]> r, java.util.function.Supplier<Result> delivery) {
+        try (Tracing.JobSpan span = tracing.startJob("process " + r.topic(), SpanKind.CONSUMER,
+                Tracing.extract(r.headers()), r.key())) {
+            return delivery.get();
+        }
     }
 
     /** The job's result when it ended before its next renewal is due, else null. */
@@ -234,15 +269,28 @@ public final class ShareJobConsumer implements AutoCloseable {
         } else {
             type = AcknowledgeType.ACCEPT;
         }
+        lastFinished = job.record;
+        lastAck = type;
+        settle(job.record, type, currentKey);
+    }
+
+    /** Acknowledges and commits one record; the broker's per-partition answer is checked, not assumed. */
+    private void settle(ConsumerRecord<String, byte[]> record, AcknowledgeType type, String jobId) {
         try {
-            consumer.acknowledge(job.record, type);
-            consumer.commitSync(Duration.ofSeconds(10));
-            LOG.info("job {}: {}", currentKey, type);
+            consumer.acknowledge(record, type);
+            Map<TopicIdPartition, Optional<KafkaException>> result = consumer.commitSync(Duration.ofSeconds(10));
+            List<String> errors = result.values().stream().flatMap(Optional::stream).map(Throwable::toString).toList();
+            if (errors.isEmpty()) {
+                LOG.info("job {}: {}", jobId, type);
+            } else {
+                // the broker hands the record out again; it is then settled without running the job twice
+                LOG.warn("job {}: {} refused by the broker: {}", jobId, type, errors);
+            }
         } catch (IllegalStateException e) {
             // the lock was lost (renewal failed): the broker hands the record out again; outputs are idempotent
-            LOG.warn("job {}: cannot {} the record ({}); it will be delivered again", currentKey, type, e.getMessage());
+            LOG.warn("job {}: cannot {} the record ({}); it will be delivered again", jobId, type, e.getMessage());
         } catch (RuntimeException e) {
-            LOG.warn("job {}: {} not committed: {}", currentKey, type, e.toString());
+            LOG.warn("job {}: {} not committed: {}", jobId, type, e.toString());
         }
     }
 
