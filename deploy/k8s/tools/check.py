@@ -11,6 +11,7 @@
 
 Usage: python3 deploy/k8s/tools/check.py        (exit status 1 on any problem)
 """
+import re
 import os
 import shutil
 import subprocess
@@ -240,6 +241,15 @@ def check(name, docs):
                 want = f'topic="{prefix}jobs.conditions"', f'group="{prefix}animator"', "xdyna_queue_backlog"
                 if not all(w in q for w in want):
                     errs.append(f"{where}: query {q!r} should select xdyna_queue_backlog of {want[:2]}")
+    # the animators' share-group queue must have one partition, or animators share it only partly
+    queue = prefix + "jobs.conditions"
+    for n, t in by_kind.get("KafkaTopic", {}).items():
+        if t["spec"].get("topicName") == queue and t["spec"].get("partitions") != 1:
+            errs.append(f"KafkaTopic/{n}: {queue} has {t['spec'].get('partitions')} partitions, the queue needs 1")
+    for n, job in by_kind.get("Job", {}).items():
+        script = " ".join(" ".join(c.get("args", [])) for c in job["spec"]["template"]["spec"]["containers"])
+        if "kafka-topics.sh" in script and not re.search(r"jobs\.conditions\"?\s*\\?\s*--partitions 1\b", script):
+            errs.append(f"Job/{n}: does not create {queue} with --partitions 1")
     for where, target in scaled:
         d = workloads.get(("Deployment", target))
         if d is None:

@@ -128,7 +128,7 @@ public final class RealInfra {
 
     /**
      * A fresh world for one test: a unique topic prefix with every topic of {@code Topics} created
-     * ({@value #PARTITIONS} partitions, replication 1, status compacted) and a unique, created
+     * ({@value #PARTITIONS} partitions, the animators' queue 1, replication 1, status compacted) and a unique, created
      * bucket. Names start with {@code t<n>-<test name>} so a broker or bucket listing shows whose
      * they are.
      */

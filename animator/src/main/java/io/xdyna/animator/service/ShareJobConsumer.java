@@ -143,7 +143,7 @@ public final class ShareJobConsumer implements AutoCloseable {
                                 r.partition(), r.offset(), lastAck);
                         settle(r, lastAck, r.key());
                     } else if (job == null && running.get()) {
-                        job = start(r);
+                        job = claim(r) ? start(r) : null;
                     } else {
                         LOG.info("busy: releasing {}-{}@{} for another animator", r.topic(), r.partition(), r.offset());
                         consumer.acknowledge(r, AcknowledgeType.RELEASE);
@@ -200,10 +200,34 @@ public final class ShareJobConsumer implements AutoCloseable {
         }
     }
 
+    /**
+     * Confirms the record's lock is still ours before any work, with a synchronous RENEW: a busy
+     * member's renewal poll can acquire the next record and hand it out only after its own job, when
+     * the lock may have expired and the broker given the job to another animator. Running it then would
+     * do the job twice at once; a refused renewal says so, and the record is left to its new owner.
+     */
+    private boolean claim(ConsumerRecord<String, byte[]> r) {
+        try {
+            consumer.acknowledge(r, AcknowledgeType.RENEW);
+            List<String> errors = consumer.commitSync(Duration.ofSeconds(10)).values().stream()
+                    .flatMap(Optional::stream).map(Throwable::toString).toList();
+            if (errors.isEmpty()) {
+                return true;
+            }
+            LOG.warn("job {}: {}-{}@{} is no longer ours ({}); leaving it to the animator that has it", r.key(),
+                    r.topic(), r.partition(), r.offset(), errors);
+        } catch (RuntimeException e) {
+            LOG.warn("job {}: cannot confirm the lock of {}-{}@{} ({}); leaving it", r.key(), r.topic(), r.partition(),
+                    r.offset(), e.toString());
+        }
+        return false;
+    }
+
     private Job start(ConsumerRecord<String, byte[]> r) {
         int delivery = r.deliveryCount().map(Short::intValue).orElse(1);
         Job job = new Job();
         job.record = r;
+        job.lockLost = true; // the claim's renewal is in flight: the renewed record comes back from poll
         currentKey = r.key() == null ? "?" : r.key();
         int lockMs = consumer.acquisitionLockTimeoutMs().orElse(30_000);
         job.nextRenewNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(lockMs / 2);
@@ -243,6 +267,9 @@ public final class ShareJobConsumer implements AutoCloseable {
             }
             long wait = Math.min(200, TimeUnit.NANOSECONDS.toMillis(job.nextRenewNanos - now));
             if (wait <= 0) {
+                if (job.lockLost) {
+                    return null; // renewal due but the last renewed record is not back: poll, renew once it is
+                }
                 int lockMs = consumer.acquisitionLockTimeoutMs().orElse(30_000);
                 job.nextRenewNanos = now + TimeUnit.MILLISECONDS.toNanos(lockMs / 2);
                 return null;
@@ -250,7 +277,9 @@ public final class ShareJobConsumer implements AutoCloseable {
             try {
                 return job.future.get(wait, TimeUnit.MILLISECONDS);
             } catch (TimeoutException e) {
-                // keep waiting
+                if (job.lockLost) {
+                    return null; // keep polling until the renewed record is back, so the next renewal is on time
+                }
             } catch (ExecutionException e) {
                 LOG.error("job {} crashed the processor", currentKey, e.getCause());
                 return new Result(JobProcessor.Outcome.RETRY, false);

@@ -20,9 +20,12 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** The one place that decides how our Kafka clients and topics are configured. */
 public final class KafkaSetup {
+    private static final Logger LOG = LoggerFactory.getLogger(KafkaSetup.class);
     private KafkaSetup() {
     }
 
@@ -92,8 +95,18 @@ public final class KafkaSetup {
     }
 
     /**
-     * Creates our topics if missing: work topics with {@code partitions} partitions, the status topic
-     * compacted (latest state per job id survives forever), all at {@code replication}.
+     * Partitions of the animators' queue topic (jobs.conditions). Kafka's share-group assignor gives a
+     * partition to several members only when members outnumber partitions; otherwise each partition has
+     * one member, and a job keyed to a busy animator's partition waits while another animator idles.
+     * With one partition every animator is a member of it and the next job goes to whichever is free.
+     * Jobs take minutes, so one partition is never the bottleneck.
+     */
+    public static final int QUEUE_PARTITIONS = 1;
+
+    /**
+     * Creates our topics if missing: work topics with {@code partitions} partitions (the animators'
+     * queue with {@link #QUEUE_PARTITIONS}), the status topic compacted (latest state per job id survives
+     * forever), all at {@code replication}. Warns about a queue topic created earlier with more partitions.
      */
     public static void ensureTopics(String bootstrap, Topics topics, int partitions, short replication) {
         try (Admin admin = admin(bootstrap)) {
@@ -102,7 +115,17 @@ public final class KafkaSetup {
             for (String t : List.of(topics.requests(), topics.conditions(), topics.frames(), topics.results(),
                     topics.deadLetter())) {
                 if (!existing.contains(t)) {
-                    wanted.add(new NewTopic(t, partitions, replication));
+                    wanted.add(new NewTopic(t, t.equals(topics.conditions()) ? QUEUE_PARTITIONS : partitions,
+                            replication));
+                }
+            }
+            if (existing.contains(topics.conditions())) {
+                int n = admin.describeTopics(List.of(topics.conditions())).allTopicNames().get()
+                        .get(topics.conditions()).partitions().size();
+                if (n > QUEUE_PARTITIONS) {
+                    LOG.warn("topic {} has {} partitions: animators then share it only partly, and a job can wait for a"
+                            + " busy animator while another idles; recreate it with {} partition(s)",
+                            topics.conditions(), n, QUEUE_PARTITIONS);
                 }
             }
             if (!existing.contains(topics.status())) {
