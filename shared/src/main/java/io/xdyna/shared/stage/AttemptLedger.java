@@ -75,7 +75,7 @@ public final class AttemptLedger {
         store.deletePrefix(key(jobId));
     }
 
-    public String key(String jobId) {
+    private String key(String jobId) {
         return StorageLayout.attempts(jobId, stage.service());
     }
 

@@ -2,6 +2,8 @@ package io.xdyna.shared.stage;
 
 import io.xdyna.shared.event.JobEvent;
 import io.xdyna.shared.event.JobStatus;
+import io.xdyna.shared.job.ErrorCode;
+import io.xdyna.shared.job.JobFailure;
 import io.xdyna.shared.kafka.EventPublisher;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
@@ -74,16 +76,6 @@ public final class StageContext {
         return stopping.getAsBoolean() || deadline.exceeded();
     }
 
-    /** This attempt ran past the stage's time limit ({@code XDYNA_STAGE_TIMEOUT}). */
-    public boolean deadlineExceeded() {
-        return deadline.exceeded();
-    }
-
-    /** This attempt's deadline ({@link AttemptDeadline#NONE} without a limit). */
-    public AttemptDeadline deadline() {
-        return deadline;
-    }
-
     /**
      * For a handler's safe points between units of work: returns when the job should go on, and
      * throws when it should stop: on its time limit (the job ends TIMEOUT), its cancellation, or
@@ -91,11 +83,10 @@ public final class StageContext {
      */
     public void checkContinue() throws InterruptedException {
         if (deadline.exceeded()) {
-            throw io.xdyna.shared.job.JobFailure.permanent(io.xdyna.shared.job.ErrorCode.TIMEOUT, deadline.message());
+            throw JobFailure.permanent(ErrorCode.TIMEOUT, deadline.message());
         }
         if (cancelled.getAsBoolean()) {
-            throw io.xdyna.shared.job.JobFailure.permanent(io.xdyna.shared.job.ErrorCode.CANCELLED,
-                    "the job was cancelled");
+            throw JobFailure.permanent(ErrorCode.CANCELLED, "the job was cancelled");
         }
         if (stopping.getAsBoolean()) {
             throw new InterruptedException("the service is stopping");
