@@ -54,12 +54,12 @@ class AnimationPipelineTest {
     }
 
     @Test
-    @DisplayName("running each ControlNet once for both guidance halves gives the same latents as running both")
+    @DisplayName("running each ControlNet once for both guidance halves gives the latents of running both (kernel tolerance)")
     void controlNetReuseEqualsUnoptimisedPath() throws Exception {
         AnimationRequest r = TestBundles.request(64, 64, 20, 2, 7, "a person dancing", "a person dancing", true);
         float[] reused = finalLatents(new PipelineOptions(true, 0), r);
         float[] full = finalLatents(new PipelineOptions(false, 0), r);
-        assertThat(reused).containsExactly(full);
+        assertMatchesAcrossKernels("ControlNet reuse", reused, full);
     }
 
     @Test
@@ -71,13 +71,12 @@ class AnimationPipelineTest {
         for (int batch : new int[] {2, 3, 4}) {
             PipelineOptions options = new PipelineOptions(true, 0, batch);
             assertThat(windowBatch(options, r)).as("windows per call").isEqualTo(batch);
-            assertThat(finalLatents(options, r)).as("%d windows per call", batch)
-                    .containsExactly(single);
+            assertMatchesAcrossKernels(batch + " windows per call", finalLatents(options, r), single);
         }
         // both guidance halves through the ControlNets, different prompts: the other stacking layout
         AnimationRequest halves = TestBundles.request(64, 64, 28, 2, 12, "a person dancing", "", true);
-        assertThat(finalLatents(new PipelineOptions(false, 0, 3), halves))
-                .containsExactly(finalLatents(new PipelineOptions(false, 0, 1), halves));
+        assertMatchesAcrossKernels("both halves, 3 windows per call", finalLatents(new PipelineOptions(false, 0, 3), halves),
+                finalLatents(new PipelineOptions(false, 0, 1), halves));
     }
 
     @Test
@@ -106,6 +105,34 @@ class AnimationPipelineTest {
                 TestBundles.request(64, 64, 4, 2, 7, "a person dancing", "", false));
         assertThat(Arrays.equals(same, differ)).isFalse();
     }
+
+    /**
+     * Runs that differ only in the batch a network sees (window batching, ControlNet reuse) are the same
+     * arithmetic, but oneDNN/MKL pick kernels by shape and by the CPU's vector extensions, and another
+     * blocking of a float32 dot product rounds its last bits differently, and two sampling steps through
+     * the networks carry that on. Seen on the fixture: worst 1.1e-5 (scaled as below) both with AVX-512
+     * and with DNNL_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2. So these compare within
+     * |a - b| <= 5e-5 * max(1, |b|) (about 420 float32 ulps at 1.0; 4.5x the worst seen), far below a
+     * visible change (one 8-bit level of a frame is ~8e-3 in the VAE's [-1, 1]) and far below what a
+     * wrong tensor order gives (O(0.1)). Runs with the same batch on one machine are compared exactly.
+     */
+    static void assertMatchesAcrossKernels(String what, float[] actual, float[] expected) {
+        assertThat(actual).as(what + ": element count").hasSize(expected.length);
+        double worst = 0;
+        int worstAt = 0;
+        for (int i = 0; i < expected.length; i++) {
+            double err = Math.abs((double) actual[i] - expected[i]) / Math.max(1.0, Math.abs(expected[i]));
+            if (!(err <= worst)) {
+                worst = err;
+                worstAt = i;
+            }
+        }
+        assertThat(worst).as("%s: worst at %d (%s vs %s)", what, worstAt, actual[worstAt], expected[worstAt])
+                .isLessThanOrEqualTo(KERNEL_TOLERANCE);
+    }
+
+    /** See {@link #assertMatchesAcrossKernels}. */
+    static final double KERNEL_TOLERANCE = 5e-5;
 
     private static float[] finalLatents(PipelineOptions options, AnimationRequest r) throws Exception {
         AnimationPipeline pipeline = new AnimationPipeline(models, options);

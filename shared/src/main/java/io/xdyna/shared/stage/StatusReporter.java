@@ -27,7 +27,8 @@ public final class StatusReporter {
     /** A state change, a terminal state, or anything that must not be dropped. */
     public void publish(JobStatus status) {
         publisher.send(topics.status(), status);
-        lastProgress.put(status.id(), System.nanoTime());
+        // a state change does not count against the progress budget: the first progress of a
+        // short stage must not be swallowed by the state change just before it
         if (status.state().terminal()) {
             lastProgress.remove(status.id());
         }
