@@ -4,6 +4,7 @@ import io.xdyna.gateway.auth.ApiKeys;
 import io.xdyna.shared.config.CommonConfig;
 import io.xdyna.shared.config.ConfigException;
 import io.xdyna.shared.config.Env;
+import io.xdyna.shared.stage.WorkBudget;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -22,9 +23,32 @@ import java.util.Map;
  * @param webhookSecrets {@code XDYNA_WEBHOOK_SECRETS}: {@code tenant:secret,...}; a tenant without one
  *     has its webhooks signed with its first API key
  * @param retention when finished jobs and their objects are deleted
+ * @param deadlines which jobs are too big to accept, and when a job that does not move is given up
  */
 public record GatewayConfig(CommonConfig common, String host, int port, ApiKeys keys, long maxUploadBytes,
-        Path uploadDir, Duration presignTtl, Limits limits, Map<String, String> webhookSecrets, Retention retention) {
+        Path uploadDir, Duration presignTtl, Limits limits, Map<String, String> webhookSecrets, Retention retention,
+        Deadlines deadlines) {
+
+    /**
+     * @param work {@link WorkBudget#from}: a job whose estimated work at any stage exceeds
+     *     {@code XDYNA_STAGE_TIMEOUT_MAX} is refused at submission (422 INVALID_PARAMS)
+     * @param stallAfter {@code XDYNA_STALL_AFTER} (default 48 h; 0 = off): an unfinished job whose status
+     *     has not changed for this long is FAILED with STALLED ({@link io.xdyna.gateway.watchdog.StallWatchdog})
+     */
+    public record Deadlines(WorkBudget work, Duration stallAfter) {
+        public static final Duration DEFAULT_STALL_AFTER = Duration.ofHours(48);
+        public static final Deadlines DEFAULT = new Deadlines(WorkBudget.DEFAULT, DEFAULT_STALL_AFTER);
+
+        public static Deadlines from(Env env) {
+            return new Deadlines(WorkBudget.from(env), env.duration("XDYNA_STALL_AFTER", DEFAULT_STALL_AFTER));
+        }
+    }
+
+    public GatewayConfig(CommonConfig common, String host, int port, ApiKeys keys, long maxUploadBytes,
+            Path uploadDir, Duration presignTtl, Limits limits, Map<String, String> webhookSecrets, Retention retention) {
+        this(common, host, port, keys, maxUploadBytes, uploadDir, presignTtl, limits, webhookSecrets, retention,
+                Deadlines.DEFAULT);
+    }
 
     /**
      * Expiry of finished jobs.
@@ -92,17 +116,22 @@ public record GatewayConfig(CommonConfig common, String host, int port, ApiKeys 
 
     public GatewayConfig withLimits(Limits l) {
         return new GatewayConfig(common, host, port, keys, maxUploadBytes, uploadDir, presignTtl, l, webhookSecrets,
-                retention);
+                retention, deadlines);
+    }
+
+    public GatewayConfig withDeadlines(Deadlines d) {
+        return new GatewayConfig(common, host, port, keys, maxUploadBytes, uploadDir, presignTtl, limits,
+                webhookSecrets, retention, d);
     }
 
     public GatewayConfig withWebhookSecrets(Map<String, String> s) {
         return new GatewayConfig(common, host, port, keys, maxUploadBytes, uploadDir, presignTtl, limits, s,
-                retention);
+                retention, deadlines);
     }
 
     public GatewayConfig withRetention(Retention r) {
         return new GatewayConfig(common, host, port, keys, maxUploadBytes, uploadDir, presignTtl, limits,
-                webhookSecrets, r);
+                webhookSecrets, r, deadlines);
     }
 
     /** The secret that signs a tenant's webhooks. */
@@ -116,7 +145,7 @@ public record GatewayConfig(CommonConfig common, String host, int port, ApiKeys 
     public String toString() {
         return "GatewayConfig[" + host + ":" + port + ", " + keys + ", maxUploadBytes=" + maxUploadBytes + ", uploadDir="
                 + uploadDir + ", presignTtl=" + presignTtl + ", " + limits + ", webhookSecretsFor="
-                + webhookSecrets.keySet() + ", " + retention + "]";
+                + webhookSecrets.keySet() + ", " + retention + ", " + deadlines + "]";
     }
 
     public static GatewayConfig from(Env env) {
@@ -135,6 +164,7 @@ public record GatewayConfig(CommonConfig common, String host, int port, ApiKeys 
                         env.integer("XDYNA_SUBMIT_LIMIT_PER_MINUTE", 30, 0, 100_000),
                         env.integer("XDYNA_MAX_ACTIVE_JOBS", 20, 0, 100_000)),
                 ApiKeys.parseSecrets("XDYNA_WEBHOOK_SECRETS", env.string("XDYNA_WEBHOOK_SECRETS", null)),
-                Retention.from(env));
+                Retention.from(env),
+                Deadlines.from(env));
     }
 }

@@ -8,6 +8,7 @@ import io.vertx.ext.web.handler.StaticHandler;
 import io.xdyna.gateway.api.JobsApi;
 import io.xdyna.gateway.metrics.PipelineMetrics;
 import io.xdyna.gateway.retention.RetentionSweeper;
+import io.xdyna.gateway.watchdog.StallWatchdog;
 import io.xdyna.gateway.webhook.WebhookDispatcher;
 import io.xdyna.shared.config.Env;
 import io.xdyna.shared.kafka.EventPublisher;
@@ -35,6 +36,7 @@ public final class GatewayService implements ManagedService {
     private WebhookDispatcher webhooks;
     private JobsApi api;
     private RetentionSweeper retention;
+    private StallWatchdog stalls;
     private PipelineMetrics pipelineMetrics;
     private Vertx vertx;
 
@@ -74,6 +76,8 @@ public final class GatewayService implements ManagedService {
                     Duration.ofSeconds(5)).start();
             retention = new RetentionSweeper(vertx, config.retention(), statuses, config.uploadDir(), api::expunge,
                     metrics).start();
+            stalls = new StallWatchdog(vertx, config.deadlines().stallAfter(), statuses,
+                    new StatusReporter(publisher, config.common().topics(), 4), metrics).start();
             return null;
         }, false);
     }
@@ -107,6 +111,6 @@ public final class GatewayService implements ManagedService {
     }
 
     private void close() {
-        Resources.closeAll(pipelineMetrics, retention, webhooks, statuses, publisher, store);
+        Resources.closeAll(pipelineMetrics, stalls, retention, webhooks, statuses, publisher, store);
     }
 }

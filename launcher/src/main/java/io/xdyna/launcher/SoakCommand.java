@@ -24,15 +24,18 @@ import picocli.CommandLine.Option;
  * {@code xdyna soak}: pushes N small jobs through a throw-away local stack over the HTTP API,
  * optionally SIGKILLing a random service process every few seconds (the supervisor restarts it),
  * and counts what came out: a job is <em>lost</em> when it has no terminal state by the deadline or
- * its result objects are missing, and <em>duplicated</em> when it has more than one distinct result
- * (see {@link ResultAudit}).
+ * its result objects are missing, <em>duplicated</em> when it has more than one distinct result
+ * (see {@link ResultAudit}), <em>failed unrun</em> when the queue gave up on it without ever sampling
+ * it; and how often each job was sampled ({@link SamplingLog}).
  */
 @Command(name = "soak", mixinStandardHelpOptions = true,
-        description = "Push N small jobs through a throw-away local stack, optionally killing random service "
-                + "processes, then print submitted / succeeded / failed / lost / duplicated. Exit 1 if any job "
-                + "was lost or duplicated.")
+        description = "Push N jobs through a throw-away local stack, optionally killing random service "
+                + "processes, then print submitted / succeeded / failed / lost / duplicated / failed unrun and the "
+                + "samplings per job. Exit 1 if any job was lost, duplicated or failed without being run.")
 final class SoakCommand implements Callable<Integer> {
     static final Set<String> TERMINAL = Set.of("SUCCEEDED", "FAILED", "CANCELLED");
+    /** Failure codes of a job the queue gave up on without sampling it. */
+    static final List<String> UNRUN = List.of("DELIVERY_LIMIT", "STALLED", "RETRY_BUDGET_EXHAUSTED", "WORKER_LOST");
 
     /** Whether a job in this state (null: not seen yet) has ended. */
     static boolean ended(String state) {
@@ -58,9 +61,23 @@ final class SoakCommand implements Callable<Integer> {
     @Option(names = "--deadline", description = "minutes to wait for every job to end (default: 10 + jobs / 2)")
     Integer deadlineMinutes;
 
-    @Option(names = "--params", defaultValue = "{\"width\":128,\"height\":192,\"length\":8,\"stride\":4,\"steps\":4}",
-            description = "job parameters as JSON; each job gets its own seed (default ${DEFAULT-VALUE})")
+    @Option(names = "--params", description = "job parameters as JSON; each job gets its own seed (default "
+            + SHORT + ", or with --long " + LONG + ")")
     String params;
+
+    @Option(names = "--long", description = "jobs that sample for many lock periods (about a minute each on 2 cores),"
+            + " with a 1 s lock: the backlog of real-length jobs the animator queue must survive")
+    boolean longJobs;
+
+    @Option(names = "--lock-ms", description = "the animator share group's lock in ms (default 15000, with --long 1000)")
+    Integer lockMs;
+
+    @Option(names = "--lease-ttl", defaultValue = "PT6S",
+            description = "the animators' job lease (default ${DEFAULT-VALUE}): a killed animator's job is requeued after it")
+    String leaseTtl;
+
+    static final String SHORT = "{\"width\":128,\"height\":192,\"length\":8,\"stride\":4,\"steps\":4}";
+    static final String LONG = "{\"width\":256,\"height\":448,\"length\":48,\"stride\":1,\"steps\":25}";
 
     @Override
     public Integer call() throws Exception {
@@ -69,6 +86,9 @@ final class SoakCommand implements Callable<Integer> {
             return 2;
         }
         long actualSeed = seed != null ? seed : new Random().nextLong();
+        if (params == null) {
+            params = longJobs ? LONG : SHORT;
+        }
         Duration deadline = Duration.ofMinutes(deadlineMinutes != null ? deadlineMinutes : 10 + jobs / 2);
         Path root = Xdyna.root();
         Path examples = root.resolve("../shared/examples").normalize();
@@ -78,8 +98,8 @@ final class SoakCommand implements Callable<Integer> {
             // Ctrl-C: stop the services and the broker too, not only this JVM
             Thread cleanup = new Thread(stack::close, "soak-shutdown");
             Runtime.getRuntime().addShutdownHook(cleanup);
-            // a killed animator's job comes back after its lock expires: 15 s, the shortest allowed
-            stack.serviceEnv("XDYNA_LOCK_DURATION_MS", "15000");
+            stack.serviceEnv("XDYNA_LOCK_DURATION_MS", Integer.toString(lockMs != null ? lockMs : longJobs ? 1000 : 15000));
+            stack.serviceEnv("XDYNA_LEASE_TTL", leaseTtl);
             stack.serviceEnv("XDYNA_CHECKPOINT_EVERY", "1");
             stack.start();
             stack.awaitAllReady(Duration.ofMinutes(3));
@@ -117,7 +137,9 @@ final class SoakCommand implements Callable<Integer> {
             int lost = refused + notEnded.size();
             int duplicated = 0;
             int redelivered = 0;
+            int failedUnrun = 0;
             List<String> problems = new ArrayList<>();
+            Map<String, List<SamplingLog.Start>> samplings = SamplingLog.read(SamplingLog.animatorLogs(stack));
             try (ObjectStore store = new ObjectStore(stack.config())) {
                 for (String id : ids) {
                     String state = states.get(id);
@@ -138,7 +160,11 @@ final class SoakCommand implements Callable<Integer> {
                         }
                     } else if (ended(state)) {
                         failed++;
-                        problems.add(id + " " + state + ": " + failure(api, id));
+                        String why = failure(api, id);
+                        if (samplings.getOrDefault(id, List.of()).isEmpty() && UNRUN.stream().anyMatch(why::startsWith)) {
+                            failedUnrun++;
+                        }
+                        problems.add(id + " " + state + ": " + why);
                     } else {
                         problems.add(id + " lost: still " + state + " at the deadline");
                     }
@@ -149,13 +175,21 @@ final class SoakCommand implements Callable<Integer> {
             }
             Map<String, Integer> restarts = new LinkedHashMap<>();
             stack.services().forEach(s -> restarts.put(s.name(), s.restarts()));
-            System.out.printf("submitted %d / succeeded %d / failed %d / lost %d / duplicated %d%n", jobs, succeeded,
-                    failed, lost, duplicated);
+            System.out.printf("submitted %d / succeeded %d / failed %d / lost %d / duplicated %d / failed unrun %d%n",
+                    jobs, succeeded, failed, lost, duplicated, failedUnrun);
+            int[] perJob = ids.stream().mapToInt(id -> samplings.getOrDefault(id, List.of()).size()).toArray();
+            Map<Integer, Integer> histogram = new TreeMap<>();
+            for (int n : perJob) {
+                histogram.merge(n, 1, Integer::sum);
+            }
+            System.out.printf("samplings per job: max %d, total %d for %d jobs; jobs by samplings %s%n",
+                    java.util.Arrays.stream(perJob).max().orElse(0), java.util.Arrays.stream(perJob).sum(), ids.size(),
+                    histogram);
             System.out.printf("kills %d %s, restarts %s, jobs completed more than once (same outputs) %d, "
                     + "wall time %.0f s (jobs %.0f s)%n", kills.values().stream().mapToInt(Integer::intValue).sum(),
                     kills, restarts, redelivered, (System.nanoTime() - t0) / 1e9, (System.nanoTime() - start) / 1e9);
             Runtime.getRuntime().removeShutdownHook(cleanup);
-            return lost == 0 && duplicated == 0 ? 0 : 1;
+            return lost == 0 && duplicated == 0 && failedUnrun == 0 ? 0 : 1;
         } finally {
             BenchCommand.deleteQuietly(data);
         }

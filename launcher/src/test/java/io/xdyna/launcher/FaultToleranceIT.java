@@ -50,8 +50,8 @@ class FaultToleranceIT {
 
     @BeforeAll
     static void startStack() throws Exception {
-        // a killed animator's job comes back once its lock expires: the shortest allowed lock
-        drills = StackDrills.start(1, Map.of("XDYNA_LOCK_DURATION_MS", "15000", "XDYNA_CHECKPOINT_EVERY", "1"));
+        // a killed animator's job is requeued once its lease expires: a short lease keeps the drill short
+        drills = StackDrills.start(1, Map.of("XDYNA_LOCK_DURATION_MS", "15000", "XDYNA_LEASE_TTL", "PT6S", "XDYNA_CHECKPOINT_EVERY", "1"));
     }
 
     @AfterAll
@@ -82,7 +82,7 @@ class FaultToleranceIT {
 
     @Test
     @Order(3)
-    @DisplayName("the animator SIGKILLed mid-sampling: the job is redelivered after its lock expires and resumes")
+    @DisplayName("the animator SIGKILLed mid-sampling: the job is requeued after its lease expires and resumes")
     void animatorKilledMidSampling() throws Exception {
         String id = killDuring("animator", SAMPLING, midSampling(3));
         List<JobStatus> seen = drills.seen;

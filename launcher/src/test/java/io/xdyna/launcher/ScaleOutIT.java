@@ -33,7 +33,7 @@ class ScaleOutIT {
 
     @BeforeAll
     static void startStack() throws Exception {
-        drills = StackDrills.start(2, Map.of("XDYNA_LOCK_DURATION_MS", "15000", "XDYNA_CHECKPOINT_EVERY", "1"));
+        drills = StackDrills.start(2, Map.of("XDYNA_LOCK_DURATION_MS", "15000", "XDYNA_LEASE_TTL", "PT6S", "XDYNA_CHECKPOINT_EVERY", "1"));
     }
 
     @AfterAll

@@ -9,6 +9,7 @@ import io.xdyna.animator.pipeline.AnimationRequest;
 import io.xdyna.animator.pipeline.RgbImage;
 import io.xdyna.animator.sampling.SamplingListener;
 import io.xdyna.shared.event.ConditionsReady;
+import io.xdyna.shared.event.Events;
 import io.xdyna.shared.event.FramesReady;
 import io.xdyna.shared.job.ErrorCode;
 import io.xdyna.shared.job.JobFailure;
@@ -99,8 +100,11 @@ public final class AnimateHandler implements StageHandler<ConditionsReady> {
             }
             ctx.progress(1.0, "frames written", Map.of("frames", frames.size()));
         }
-        ctx.emit(topics.frames(), new FramesReady(null, e.id(), e.tenant(), params, e.frameCount(), e.width(),
-                e.height(), e.sourceFps(), modelId));
+        FramesReady ready = new FramesReady(null, e.id(), e.tenant(), params, e.frameCount(), e.width(),
+                e.height(), e.sourceFps(), modelId);
+        // written down first: a later copy of the job's record then knows the sampling is done
+        store.put(StorageLayout.animateDone(e.id()), Events.encode(ready), "application/json");
+        ctx.emit(topics.frames(), ready);
         store.deletePrefix(ckKey);
     }
 

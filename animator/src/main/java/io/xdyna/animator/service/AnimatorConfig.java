@@ -23,7 +23,11 @@ import java.util.Set;
  *     above it, or the broker archives the record before the animator can report it)
  * @param shareGroup {@code XDYNA_ANIMATOR_GROUP}, default topic prefix + {@code animator}
  * @param lockDurationMs {@code XDYNA_LOCK_DURATION_MS}, default 0 = the broker's (30 s): the share
- *     group's acquisition lock, renewed at half of it while a job runs
+ *     group's acquisition lock, which only has to cover a claim (a few seconds): the record is
+ *     acknowledged when the job is claimed, and the lease keeps the job while it runs. The broker
+ *     refuses a value outside its {@code group.share.min/max.record.lock.duration.ms} (15 s..60 s by default)
+ * @param leaseTtl {@code XDYNA_LEASE_TTL}, default 30 s: a running job's lease is renewed every third of
+ *     it; a lease not renewed for this long is requeued by any animator
  * @param memoryLimitBytes {@code XDYNA_MEMORY_LIMIT_MB}, default 0 = what the device reports
  * @param reuseControlNet {@code XDYNA_REUSE_CONTROLNET}, default true (see PipelineOptions)
  * @param windowBatch {@code XDYNA_WINDOW_BATCH}, default 4: the most context windows per network call
@@ -40,6 +44,7 @@ public record AnimatorConfig(
         int maxDeliveries,
         String shareGroup,
         int lockDurationMs,
+        Duration leaseTtl,
         long memoryLimitBytes,
         boolean reuseControlNet,
         int windowBatch,
@@ -48,6 +53,9 @@ public record AnimatorConfig(
     /** Long clips on a CPU take hours; a GPU job that runs past this is stuck. */
     public static final Duration DEFAULT_TIMEOUT = Duration.ofHours(4);
 
+    /** Renewed every 10 s; a dead animator's job is requeued 30-45 s after its last renewal. */
+    public static final Duration DEFAULT_LEASE_TTL = Duration.ofSeconds(30);
+
     public static AnimatorConfig from(Env env) {
         CommonConfig common = CommonConfig.from(env);
         String device = env.string("XDYNA_DEVICE", "auto").toLowerCase(Locale.ROOT);
@@ -55,9 +63,13 @@ public record AnimatorConfig(
             throw new ConfigException("XDYNA_DEVICE must be auto, cpu or cuda, got '" + device + "'");
         }
         int lock = env.integer("XDYNA_LOCK_DURATION_MS", 0, 0, 3_600_000);
-        if (lock != 0 && (lock < 15_000 || lock > 60_000)) {
-            throw new ConfigException("XDYNA_LOCK_DURATION_MS must be 0 (broker default) or between 15000 and 60000"
-                    + " (the broker's allowed range), got " + lock);
+        if (lock != 0 && lock < 1000) {
+            throw new ConfigException("XDYNA_LOCK_DURATION_MS must be 0 (broker default) or at least 1000 (and within"
+                    + " the broker's group.share.min/max.record.lock.duration.ms), got " + lock);
+        }
+        Duration leaseTtl = env.duration("XDYNA_LEASE_TTL", DEFAULT_LEASE_TTL);
+        if (leaseTtl.toMillis() < 1000) {
+            throw new ConfigException("XDYNA_LEASE_TTL must be at least 1 s, got " + leaseTtl);
         }
         return new AnimatorConfig(common,
                 Path.of(env.string("XDYNA_MODEL_DIR", "pretrained_weights/xdyna")),
@@ -67,6 +79,7 @@ public record AnimatorConfig(
                 env.integer("XDYNA_MAX_DELIVERIES", 3, 1, 10),
                 env.string("XDYNA_ANIMATOR_GROUP", common.topics().prefix() + "animator"),
                 lock,
+                leaseTtl,
                 env.longValue("XDYNA_MEMORY_LIMIT_MB", 0, 0, Long.MAX_VALUE >> 20) << 20,
                 env.bool("XDYNA_REUSE_CONTROLNET", true),
                 env.integer("XDYNA_WINDOW_BATCH", 4, 1, 64),

@@ -7,7 +7,12 @@ import io.xdyna.animator.model.AnimatorModels;
 import io.xdyna.animator.model.BundleValidator;
 import io.xdyna.animator.pipeline.AnimationPipeline;
 import io.xdyna.animator.pipeline.PipelineOptions;
+import io.xdyna.animator.queue.AnimatorQueue;
+import io.xdyna.animator.queue.JobLease;
+import io.xdyna.animator.queue.JobLeases;
+import io.xdyna.animator.queue.LeaseReaper;
 import io.xdyna.shared.event.ConditionsReady;
+import io.xdyna.shared.event.JobStatus;
 import io.xdyna.shared.job.ErrorCode;
 import io.xdyna.shared.job.JobFailure;
 import io.xdyna.shared.job.JobState;
@@ -15,6 +20,7 @@ import io.xdyna.shared.kafka.EventPublisher;
 import io.xdyna.shared.kafka.KafkaSetup;
 import io.xdyna.shared.service.ManagedService;
 import io.xdyna.shared.service.Resources;
+import io.xdyna.shared.stage.AttemptLedger;
 import io.xdyna.shared.stage.DeadLetters;
 import io.xdyna.shared.stage.JobProcessor;
 import io.xdyna.shared.stage.JobStatusLog;
@@ -22,10 +28,14 @@ import io.xdyna.shared.stage.Stage;
 import io.xdyna.shared.stage.StageHandler;
 import io.xdyna.shared.stage.StatusReporter;
 import io.xdyna.shared.storage.ObjectStore;
+import io.xdyna.shared.storage.StorageLayout;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
+import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -33,8 +43,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The animator: takes ConditionsReady jobs from a share group, runs X-Dyna's sampling on the model
- * bundle and emits FramesReady. Without a valid bundle it still starts (so health and metrics
+ * The animator: takes ConditionsReady jobs from the queue ({@link AnimatorQueue}: a share group, and a
+ * lease per running job), runs X-Dyna's sampling on the model bundle and emits FramesReady. Without a valid bundle it still starts (so health and metrics
  * answer) but reports why on {@code /health/ready} and takes no jobs: they wait in the queue.
  */
 public final class AnimatorService implements ManagedService {
@@ -46,7 +56,9 @@ public final class AnimatorService implements ManagedService {
     private AnimatorModels models;
     private EventPublisher publisher;
     private ObjectStore store;
-    private ShareJobConsumer consumer;
+    private AnimatorQueue queue;
+    private JobLeases leases;
+    private LeaseReaper reaper;
     private Vertx vertx;
 
     public AnimatorService(AnimatorConfig config) {
@@ -103,34 +115,61 @@ public final class AnimatorService implements ManagedService {
                 status, publisher, dlq, LOCAL_ATTEMPTS, metrics).withCancellation(statuses::cancelled)
                 .withLimits(config.limits(), store);
         String topic = config.common().topics().conditions();
-        ShareJobConsumer.Processor run = (r, finalDelivery, stopping) -> {
+        AnimatorQueue.Processor run = (r, finalDelivery, stopping) -> {
             succeeded.get().set(false);
             JobProcessor.Outcome o = processor.process(r.topic(), r.partition(), r.offset(), r.key(), r.value(),
                     finalDelivery, stopping);
-            return new ShareJobConsumer.Result(o, succeeded.get().get());
+            return new AnimatorQueue.Result(o, succeeded.get().get());
         };
-        ShareJobConsumer.Processor overLimit = (r, finalDelivery, stopping) -> {
+        AnimatorQueue.Processor overLimit = (r, finalDelivery, stopping) -> {
             int n = r.deliveryCount().map(Short::intValue).orElse(0);
-            if (r.key() != null && statuses.get(r.key()).map(st -> st.state() == JobState.ENCODING
-                    || st.state().terminal()).orElse(false)) {
-                // an earlier delivery finished the job and only its acknowledgement was lost: nothing to report
-                LOG.info("job {}: delivery {} of a job already past the animator; accepting it", r.key(), n);
-                return new ShareJobConsumer.Result(JobProcessor.Outcome.DONE, true);
-            }
             JobProcessor<ConditionsReady> giveUp = new JobProcessor<>(Stage.ANIMATE, ConditionsReady.class, (e, ctx) -> {
                 throw JobFailure.permanent(ErrorCode.DELIVERY_LIMIT, "the job was delivered " + n + " times (limit "
-                        + config.maxDeliveries() + ") without finishing: an animator died or was stopped each time");
+                        + config.maxDeliveries() + ") without being claimed: an animator died or was stopped each time"
+                        + " while taking it");
             }, status, publisher, dlq, 1, metrics);
-            return new ShareJobConsumer.Result(giveUp.process(r.topic(), r.partition(), r.offset(), r.key(), r.value(),
+            return new AnimatorQueue.Result(giveUp.process(r.topic(), r.partition(), r.offset(), r.key(), r.value(),
                     true, stopping), false);
         };
         KafkaSetup.ensureShareGroup(config.common().kafkaBootstrap(), config.shareGroup(),
                 config.lockDurationMs() > 0 ? config.lockDurationMs() : null);
-        consumer = new ShareJobConsumer("animator", topic, shareConsumerProps(), run, overLimit,
-                config.maxDeliveries(), Duration.ofSeconds(30));
-        consumer.start();
-        LOG.info("animator consuming {} as share group {} with model {}", topic, config.shareGroup(),
-                models.manifest().modelId());
+        leases = new JobLeases(store, publisher, topic, instanceId(), config.leaseTtl());
+        reaper = new LeaseReaper(leases, new AttemptLedger(store, Stage.ANIMATE),
+                id -> statuses.get(id).map(JobStatus::state)).start();
+        queue = new AnimatorQueue("animator", topic, shareConsumerProps(), run, overLimit, this::skipReason, leases,
+                config.maxDeliveries(), Duration.ofSeconds(30), metrics);
+        queue.start();
+        LOG.info("animator {} consuming {} as share group {} with model {} (lease ttl {})", leases.owner(), topic,
+                config.shareGroup(), models.manifest().modelId(), config.leaseTtl());
+    }
+
+    /**
+     * Whether a job taken from the queue still needs sampling: not when it is over or being encoded, and
+     * not when its frames are done ({@link StorageLayout#animateDone}). When an earlier runner died
+     * between writing the frames and sending FramesReady (its lease is still there), the FramesReady
+     * it wrote down is sent now.
+     */
+    private Optional<String> skipReason(String id, Optional<JobLease> lease) {
+        Optional<JobState> state = statuses.get(id).map(JobStatus::state);
+        if (state.isPresent() && (state.get().terminal() || state.get() == JobState.ENCODING)) {
+            return Optional.of("it is " + state.get() + " already");
+        }
+        String done = StorageLayout.animateDone(id);
+        if (!store.exists(done)) {
+            return Optional.empty();
+        }
+        if (lease.isPresent()) {
+            publisher.sendRaw(config.common().topics().frames(), id, store.get(done), Map.of());
+            return Optional.of("its frames are done; FramesReady sent again, since its last runner died before"
+                    + " releasing the job");
+        }
+        return Optional.of("its frames are done");
+    }
+
+    /** Names this process in leases and logs: host, pid and a random suffix (a restarted pod differs). */
+    private static String instanceId() {
+        String host = System.getenv().getOrDefault("HOSTNAME", "animator");
+        return host + "-" + ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 6);
     }
 
     private Properties shareConsumerProps() {
@@ -151,9 +190,9 @@ public final class AnimatorService implements ManagedService {
         List<String> reasons = new ArrayList<>();
         if (modelProblem != null) {
             reasons.add(modelProblem);
-        } else if (consumer == null) {
+        } else if (queue == null) {
             reasons.add("starting");
-        } else if (!consumer.healthy()) {
+        } else if (!queue.healthy()) {
             reasons.add("not connected to Kafka at " + config.common().kafkaBootstrap() + " (share group "
                     + config.shareGroup() + ")");
         }
@@ -162,7 +201,7 @@ public final class AnimatorService implements ManagedService {
 
     /** The job id being animated now, or null. */
     public String currentJob() {
-        return consumer == null ? null : consumer.currentJob();
+        return queue == null ? null : queue.currentJob();
     }
 
     @Override
@@ -172,7 +211,7 @@ public final class AnimatorService implements ManagedService {
     }
 
     private Void stopBlocking() {
-        Resources.closeAll(consumer, statuses, publisher, store, models);
+        Resources.closeAll(queue, reaper, statuses, publisher, store, models);
         return null;
     }
 }

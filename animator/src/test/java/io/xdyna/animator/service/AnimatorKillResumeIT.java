@@ -25,12 +25,11 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A crash in the middle of sampling loses no job and little work: the animator process is killed
- * (SIGKILL, no chance to clean up), its acquisition lock expires, and a second animator process takes
- * the job from the share group and resumes from the last checkpoint instead of starting over.
+ * (SIGKILL, no chance to clean up), its job lease expires, the second animator's reaper puts the job
+ * back on the queue, and that animator takes it and resumes from the last checkpoint instead of starting over.
  */
 class AnimatorKillResumeIT {
     static final int W = 128;
@@ -38,12 +37,13 @@ class AnimatorKillResumeIT {
     static final int FRAMES = 40;
     static final int STEPS = 24;
 
-    @TempDir
-    Path logs;
+    /** Kept after the run: the two animators' logs tell what happened when this fails. */
+    private final Path logs = Path.of("target", "kill-resume-logs");
 
     @Test
     @DisplayName("a job whose animator is SIGKILLed mid-sampling is finished by another animator from its checkpoint")
     void killedJobResumesElsewhere() throws Exception {
+        java.nio.file.Files.createDirectories(logs);
         CommonConfig c = RealInfra.shared().newEnvironment("kill-resume");
         String id = "killed-job";
         List<JobStatus> seen = new CopyOnWriteArrayList<>();
@@ -90,6 +90,7 @@ class AnimatorKillResumeIT {
         env.put("XDYNA_DEVICE", "cpu");
         env.put("XDYNA_CHECKPOINT_EVERY", "1");
         env.put("XDYNA_LOCK_DURATION_MS", "15000");
+        env.put("XDYNA_LEASE_TTL", "PT6S"); // the dead animator's job is requeued 6-9 s after its last renewal
         env.put("XDYNA_MANAGEMENT_PORT", Integer.toString(Ports.free()));
         return JavaProcess.of("io.xdyna.animator.service.AnimatorMain").env(env).heap("1g")
                 .jvmOptions("-Dai.djl.offline=true").logFile(logs.resolve(name + ".log")).dieWithParent(true);

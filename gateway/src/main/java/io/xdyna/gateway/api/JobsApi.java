@@ -215,6 +215,10 @@ public final class JobsApi {
         }
         String paramsJson = ctx.request().getFormAttribute("params");
         JobParams params = parseParams(paramsJson);
+        // the same rule as the Kafka entrance (JobProcessor): `length` frames at most
+        config.deadlines().work().refusal(params, params.length()).ifPresent(why -> {
+            throw ApiError.of(JobFailure.permanent(ErrorCode.INVALID_PARAMS, why));
+        });
         String callback = callbackUrl(ctx.request().getFormAttribute("callbackUrl"));
         String marker = Idempotency.marker(tenant, ctx.request().getHeader(Idempotency.HEADER));
         Upload u = new Upload(tenant, JobIds.newId(), files, params, lengthGiven(paramsJson), callback, marker);

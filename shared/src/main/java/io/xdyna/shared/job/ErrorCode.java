@@ -47,6 +47,16 @@ public enum ErrorCode {
      * when one was recorded.
      */
     RETRY_BUDGET_EXHAUSTED,
+    /**
+     * The process running the job stopped renewing its lease (it died, hung or lost the store); the job
+     * was requeued. Seen as the last cause of RETRY_BUDGET_EXHAUSTED when every attempt died this way.
+     */
+    WORKER_LOST,
+    /**
+     * The job's status did not move for longer than its stage could take (the stage's deadline plus
+     * the queue allowance): the gateway gave up waiting for it.
+     */
+    STALLED,
     /** The job was cancelled by its owner. */
     CANCELLED,
     /** An unexpected error: a bug. The message carries the exception. */

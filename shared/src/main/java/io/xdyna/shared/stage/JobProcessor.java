@@ -2,10 +2,14 @@ package io.xdyna.shared.stage;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.xdyna.shared.event.ConditionsReady;
 import io.xdyna.shared.event.Events;
+import io.xdyna.shared.event.FramesReady;
 import io.xdyna.shared.event.JobEvent;
+import io.xdyna.shared.event.JobRequest;
 import io.xdyna.shared.job.ErrorCode;
 import io.xdyna.shared.job.JobFailure;
+import io.xdyna.shared.job.JobParams;
 import io.xdyna.shared.storage.ObjectStore;
 import java.time.Duration;
 import java.util.function.BooleanSupplier;
@@ -41,6 +45,7 @@ public final class JobProcessor<E extends JobEvent> {
     private final MeterRegistry metrics;
     private volatile java.util.function.Predicate<String> cancelled = id -> false;
     private volatile Duration timeout = Duration.ZERO;
+    private volatile WorkBudget work;
     private volatile AttemptLedger ledger;
     private volatile int retryBudget;
 
@@ -87,9 +92,46 @@ public final class JobProcessor<E extends JobEvent> {
         return this;
     }
 
-    /** Both {@link #withTimeout} and {@link #withRetryBudget}, from the service's settings. */
+    /**
+     * Raises each job's time limit to what its work needs ({@link WorkBudget#limit}, the fixed timeout
+     * as the floor); at the pipeline's entrance (a JobRequest) refuses a job no stage could finish
+     * within the budget's maximum: FAILED INVALID_PARAMS, as the gateway refuses it.
+     */
+    public JobProcessor<E> withWorkBudget(WorkBudget budget) {
+        this.work = budget;
+        return this;
+    }
+
+    /** {@link #withTimeout}, {@link #withRetryBudget} and {@link #withWorkBudget}, from the service's settings. */
     public JobProcessor<E> withLimits(StageLimits limits, ObjectStore store) {
-        return withTimeout(limits.timeout()).withRetryBudget(store, limits.retryBudget());
+        return withTimeout(limits.timeout()).withRetryBudget(store, limits.retryBudget()).withWorkBudget(limits.work());
+    }
+
+    /** The job's size as this stage sees it: its parameters and the frames it will generate. */
+    private static JobParams paramsOf(JobEvent e) {
+        if (e instanceof JobRequest r) {
+            return r.params();
+        } else if (e instanceof ConditionsReady c) {
+            return c.params() != null ? c.params() : JobParams.defaults();
+        } else if (e instanceof FramesReady f) {
+            return f.params() != null ? f.params() : JobParams.defaults();
+        }
+        return null;
+    }
+
+    private static int framesOf(JobEvent e, JobParams p) {
+        if (e instanceof ConditionsReady c) {
+            return c.frameCount();
+        } else if (e instanceof FramesReady f) {
+            return f.frameCount();
+        }
+        return p.length(); // before decoding: at most `length` frames
+    }
+
+    private Duration timeoutFor(E event) {
+        JobParams p = paramsOf(event);
+        WorkBudget w = work;
+        return w == null || p == null ? timeout : w.limit(stage, p, framesOf(event, p), timeout);
     }
 
     /**
@@ -120,6 +162,19 @@ public final class JobProcessor<E extends JobEvent> {
             MDC.remove("stage");
             return Outcome.DONE;
         }
+        if (work != null && event instanceof JobRequest r) {
+            java.util.Optional<String> refusal = work.refusal(r.params(), r.params().length());
+            if (refusal.isPresent()) {
+                LOG.warn("refusing job {}: {}", event.id(), refusal.get());
+                status.failed(event.id(), event.tenant(), ErrorCode.INVALID_PARAMS, refusal.get());
+                deadLetters.park(topic, partition, offset, key, value, ErrorCode.INVALID_PARAMS.name(), refusal.get());
+                count("failed", ErrorCode.INVALID_PARAMS.name());
+                MDC.remove("jobId");
+                MDC.remove("stage");
+                return Outcome.DONE;
+            }
+        }
+        Duration limit = timeoutFor(event);
         Timer.Sample sample = Timer.start(metrics);
         try {
             for (int attempt = 1; ; attempt++) {
@@ -131,8 +186,8 @@ public final class JobProcessor<E extends JobEvent> {
                 Watchdog watchdog = null;
                 try {
                     counted = beginAttempt(event.id());
-                    deadline = AttemptDeadline.startingNow(stage, timeout);
-                    watchdog = Watchdog.arm(deadline, hardStopGrace(timeout));
+                    deadline = AttemptDeadline.startingNow(stage, limit);
+                    watchdog = Watchdog.arm(deadline, hardStopGrace(limit));
                     handler.handle(event, new StageContext(stage, event.id(), event.tenant(), status, publisher,
                             attempt, stopping, () -> cancelled.test(event.id()), deadline));
                     if (Watchdog.disarm(watchdog)) {

@@ -61,6 +61,24 @@ public final class StorageLayout {
         return jobPrefix(id) + "checkpoints/latents.bin";
     }
 
+    /**
+     * The animator's record that it finished the job: the FramesReady it is about to send. Written
+     * before the event, so a later delivery of the job knows the sampling is done (never sampled again).
+     */
+    public static String animateDone(String id) {
+        return jobPrefix(id) + "frames-ready.json";
+    }
+
+    /** Prefix of the leases of jobs a stage is running now (one small object per running job). */
+    public static String leasePrefix(String stage) {
+        return "leases/" + stage + "/";
+    }
+
+    /** The lease of a job a stage is running: who runs it, until when, and the record to requeue. */
+    public static String lease(String stage, String id) {
+        return leasePrefix(stage) + id + ".json";
+    }
+
     /** A stage's attempt ledger for the job (how many attempts it started, the last failure). */
     public static String attempts(String id, String stage) {
         return jobPrefix(id) + "attempts/" + stage + ".json";

@@ -1,0 +1,209 @@
+package io.xdyna.animator.queue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.xdyna.shared.kafka.EventPublisher;
+import io.xdyna.shared.storage.ObjectMissingException;
+import io.xdyna.shared.storage.ObjectStore;
+import io.xdyna.shared.storage.StorageLayout;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Job leases in the bucket: who runs which job, so that a job taken off the Kafka queue is never
+ * lost (an abandoned lease is requeued) and never run twice at once (a second copy of the record
+ * finds the lease and is dropped).
+ *
+ * <p>S3 has no compare-and-set that every store offers (S3Proxy ignores {@code If-Match} on PUT), so
+ * the rule that makes one runner win is "the last writer keeps the job": every runner reads the lease
+ * before each renewal and stops, without publishing, when it finds another runner's token. So two
+ * claimers that raced both write, and only the one whose token is in the lease goes on; the other stops
+ * at its next heartbeat (a third of the ttl later at most). To make such overlaps rare, a claim uses
+ * Fischer's timed mutual exclusion: read, write ours if nobody live holds it, wait {@code settle},
+ * and read again; whoever's token is there then proceeds. Two claimers whose read-to-write times stay
+ * under {@code settle} never both proceed.
+ *
+ * <p>A reaper marks an abandoned lease REQUEUED after putting a copy of the record back. A runner that
+ * finds its lease REQUEUED while it works (it was only slow: a pause, a store outage) takes it back; if
+ * the copy was claimed meanwhile, the claimer's token is there instead and the slow runner stops. In
+ * every order exactly one runner goes on, and a lease is never left without a runner or a queued copy.
+ * Copies of a job's record come only from requeues and from a stage that produced twice; a copy that
+ * finds a live lease or a finished job is dropped.
+ */
+public final class JobLeases {
+    private static final Logger LOG = LoggerFactory.getLogger(JobLeases.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    static final String STAGE = "animator";
+    /** Header of a requeued copy: why it was requeued. */
+    public static final String REQUEUE_HEADER = "xdyna-requeued";
+
+    private final ObjectStore store;
+    private final EventPublisher publisher;
+    private final String queueTopic;
+    private final String owner;
+    private final Duration ttl;
+    private final Duration settle;
+    private final LongSupplier clock;
+
+    /** How a claim ended. */
+    public enum Outcome {
+        /** The lease is ours: run the job. */
+        CLAIMED,
+        /** A live animator runs the job: drop this copy of its record. */
+        HELD_ELSEWHERE,
+        /** Another claimer won, or we were too slow to be sure we did not clobber one: drop this copy. */
+        LOST_RACE
+    }
+
+    /** A claim's result; {@code lease} is ours when CLAIMED, else what we found. */
+    public record Claim(Outcome outcome, JobLease lease) {
+    }
+
+    public JobLeases(ObjectStore store, EventPublisher publisher, String queueTopic, String owner, Duration ttl) {
+        this(store, publisher, queueTopic, owner, ttl, settleFor(ttl), System::currentTimeMillis);
+    }
+
+    JobLeases(ObjectStore store, EventPublisher publisher, String queueTopic, String owner, Duration ttl,
+            Duration settle, LongSupplier clock) {
+        this.store = store;
+        this.publisher = publisher;
+        this.queueTopic = queueTopic;
+        this.owner = owner;
+        this.ttl = ttl;
+        this.settle = settle;
+        this.clock = clock;
+    }
+
+    /** The claim's wait: a tenth of the ttl, between 200 ms and 2 s. */
+    static Duration settleFor(Duration ttl) {
+        long ms = Math.max(200, Math.min(2000, ttl.toMillis() / 10));
+        return Duration.ofMillis(ms);
+    }
+
+    public Duration ttl() {
+        return ttl;
+    }
+
+    public String owner() {
+        return owner;
+    }
+
+    public Optional<JobLease> read(String jobId) {
+        try {
+            return Optional.of(JSON.readValue(store.get(key(jobId)), JobLease.class));
+        } catch (ObjectMissingException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            LOG.warn("job {}: unreadable lease ({}); treating it as absent", jobId, e.toString());
+            return Optional.empty();
+        }
+    }
+
+    /** Takes the job unless a live animator has it (see the class comment for the protocol). */
+    public Claim claim(String jobId, String tenant, byte[] recordValue, String traceparent) throws InterruptedException {
+        long t0 = System.nanoTime();
+        Optional<JobLease> before = read(jobId);
+        if (before.isPresent() && before.get().liveAt(clock.getAsLong())) {
+            return new Claim(Outcome.HELD_ELSEWHERE, before.get());
+        }
+        int samplings = before.map(JobLease::samplings).orElse(0) + 1;
+        JobLease mine = new JobLease(jobId, tenant, JobLease.RUNNING, owner, UUID.randomUUID().toString(),
+                clock.getAsLong(), ttl.toMillis(), samplings, Base64.getEncoder().encodeToString(recordValue),
+                traceparent, "claimed");
+        write(mine);
+        long readToWrite = System.nanoTime() - t0;
+        if (readToWrite > settle.toNanos()) {
+            // slower than the settle time: a claimer that went ahead meanwhile may be overwritten. Still
+            // correct (the last writer keeps the job, the other stops at its next heartbeat), not overlap-free
+            LOG.warn("job {}: claim took {} ms (settle {} ms); another claimer, if any, stops at its next heartbeat",
+                    jobId, readToWrite / 1_000_000, settle.toMillis());
+        }
+        Thread.sleep(settle.toMillis());
+        Optional<JobLease> after = read(jobId);
+        if (after.isEmpty() || !mine.token().equals(after.get().token())) {
+            return new Claim(Outcome.LOST_RACE, after.orElse(null));
+        }
+        return new Claim(Outcome.CLAIMED, mine);
+    }
+
+    /**
+     * Renews our lease; false when another runner's token is in it (it claimed the job after ours was
+     * requeued): the job must stop without publishing. A lease a reaper marked REQUEUED while we were
+     * only slow is taken back. A store error is thrown (try again later).
+     */
+    public boolean heartbeat(JobLease mine, String note) {
+        Optional<JobLease> now = read(mine.jobId());
+        if (now.isPresent() && now.get().running() && !mine.token().equals(now.get().token())) {
+            return false;
+        }
+        if (now.isEmpty() || !now.get().running()) {
+            LOG.warn("job {}: our lease was {} while we still run the job; taking it back", mine.jobId(),
+                    now.isEmpty() ? "deleted" : "requeued (" + now.get().note() + ")");
+        }
+        write(mine.heartbeat(clock.getAsLong(), note));
+        return true;
+    }
+
+    /**
+     * The job is finished (succeeded, failed and reported, or cancelled): drop the lease, unless another
+     * runner holds it. A REQUEUED one goes too: its copy is then dropped as a finished job.
+     */
+    public void release(JobLease mine) {
+        Optional<JobLease> now = read(mine.jobId());
+        if (now.isPresent() && (!now.get().running() || mine.token().equals(now.get().token()))) {
+            store.deletePrefix(key(mine.jobId()));
+        }
+    }
+
+    /** Deletes a lease whatever it holds (the job is over for good). */
+    public void drop(String jobId) {
+        store.deletePrefix(key(jobId));
+    }
+
+    /**
+     * Puts a copy of the job's record back on the queue, then marks the lease REQUEUED. In this order a
+     * crash in between leaves a lease that is requeued again (one copy too many, dropped when claimed),
+     * never a job with neither a record nor a lease.
+     */
+    public void requeue(JobLease lease, String why) {
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put(REQUEUE_HEADER, why);
+        if (lease.traceparent() != null) {
+            headers.put("traceparent", lease.traceparent());
+        }
+        publisher.sendRaw(queueTopic, lease.jobId(), Base64.getDecoder().decode(lease.record()), headers);
+        write(lease.requeued(why));
+        LOG.info("job {}: back on the queue ({})", lease.jobId(), why);
+    }
+
+    /** Every lease under the stage's prefix. */
+    public java.util.List<String> listJobIds() {
+        String prefix = StorageLayout.leasePrefix(STAGE);
+        return store.list(prefix).stream().filter(k -> k.endsWith(".json"))
+                .map(k -> k.substring(prefix.length(), k.length() - ".json".length())).toList();
+    }
+
+    long now() {
+        return clock.getAsLong();
+    }
+
+    private void write(JobLease lease) {
+        try {
+            store.put(key(lease.jobId()), JSON.writeValueAsBytes(lease), "application/json");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static String key(String jobId) {
+        return StorageLayout.lease(STAGE, jobId);
+    }
+}
