@@ -34,13 +34,17 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The gateway's pipeline metrics on {@code /metrics}, against a real broker: the stages' queue backlogs
  * (what the autoscalers read) and jobs by state. This class has its own topics, so counts are exact.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class GatewayMetricsIT {
     static final String KEY = "key-tenant-a";
 
@@ -71,6 +75,7 @@ class GatewayMetricsIT {
     }
 
     @Test
+    @Order(1)
     @DisplayName("the share-group backlog counts records not yet accepted; consumer groups count uncommitted ones")
     void queueBacklogPerStage() throws Exception {
         String conditions = common.topics().conditions();
@@ -124,6 +129,7 @@ class GatewayMetricsIT {
     }
 
     @Test
+    @Order(2)
     @DisplayName("jobs are counted by their latest state, with every state present")
     void jobsByState() {
         pub.send(common.topics().status(), JobStatus.of("s-1", "a", JobState.QUEUED, 0, "waiting"));
@@ -138,6 +144,19 @@ class GatewayMetricsIT {
         for (String none : List.of("EXTRACTING", "ENCODING", "SUCCEEDED", "CANCELLED")) {
             assertThat(metric("xdyna_jobs", Map.of("state", none))).as(none).isEqualTo(0.0);
         }
+    }
+
+    @Test
+    @Order(3)
+    @DisplayName("jobs being animated count in the animators' backlog: their records were accepted when claimed")
+    void animatingJobsCountInTheBacklog() throws Exception {
+        // after the tests above: 3 records still queued, and job s-3 ANIMATING
+        awaitMetric("xdyna_jobs", Map.of("state", "ANIMATING"), 1.0);
+        awaitMetric("xdyna_queue_backlog", Map.of("topic", common.topics().conditions(), "group",
+                common.topics().prefix() + "animator"), 4.0);
+        pub.send(common.topics().status(), JobStatus.of("s-3", "a", JobState.ENCODING, 0.9, "encoding"));
+        awaitMetric("xdyna_queue_backlog", Map.of("topic", common.topics().conditions(), "group",
+                common.topics().prefix() + "animator"), 3.0);
     }
 
     /** A share group's backlog read right now (not waiting for the gateway's next refresh). */

@@ -37,7 +37,9 @@ import org.slf4j.LoggerFactory;
  * <li>{@code xdyna.queue.backlog{topic,group}}: records of each stage's input not yet done by its
  * group. Consumer groups: end offset minus committed offset (from the earliest offset where nothing is
  * committed yet, as the stages start there). The animator's share group: the broker's lag per partition
- * (queued plus being animated). Refreshed by a background thread; NaN until the first reading. When
+ * (queued, and claims in flight) plus the jobs being animated, which the animators acknowledge when they
+ * claim them (docs/kafka-share-groups.md §4a) and which must still count, or an autoscaler would remove
+ * busy animators. Refreshed by a background thread; NaN until the first reading. When
  * Kafka cannot be asked the last values stay and {@code xdyna.queue.backlog.errors} counts the failure
  * (docs/deployment.md, "Scaling").</li>
  * <li>{@code xdyna.jobs{state}}: known jobs by their latest state, every state present (zero too).</li>
@@ -143,6 +145,9 @@ public final class PipelineMetrics implements AutoCloseable {
                     long start = info != null && info.startOffset() >= 0 ? info.startOffset() : earliest.get(tp);
                     total += Math.max(0, end.get(tp) - start);
                 }
+            }
+            if (statuses != null) {
+                total += statuses.all().stream().filter(s -> s.state() == JobState.ANIMATING).count();
             }
         } else {
             Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(in.group())

@@ -15,6 +15,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
@@ -107,19 +108,21 @@ public final class JobStatusLog implements AutoCloseable {
         try {
             List<TopicPartition> partitions = new ArrayList<>();
             while (partitions.isEmpty() && running.get()) {
-                List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(10));
+                List<PartitionInfo> infos = retrying(() -> consumer.partitionsFor(topic, Duration.ofSeconds(10)));
                 if (infos != null) {
                     infos.forEach(i -> partitions.add(new TopicPartition(i.topic(), i.partition())));
                 }
             }
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            Map<TopicPartition, Long> end = retrying(() -> consumer.endOffsets(partitions));
             while (running.get()) {
-                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                    apply(r);
+                ConsumerRecords<String, byte[]> records = retrying(() -> consumer.poll(Duration.ofMillis(200)));
+                if (records != null) {
+                    records.forEach(this::apply);
                 }
-                if (!caughtUp && end.entrySet().stream().allMatch(e -> consumer.position(e.getKey()) >= e.getValue())) {
+                if (!caughtUp && end != null && Boolean.TRUE.equals(retrying(() -> end.entrySet().stream()
+                        .allMatch(e -> consumer.position(e.getKey()) >= e.getValue())))) {
                     caughtUp = true;
                     LOG.info("status log caught up: {} jobs", latest.size());
                 }
@@ -131,6 +134,22 @@ public final class JobStatusLog implements AutoCloseable {
         } finally {
             consumer.close();
         }
+    }
+
+    /**
+     * Runs a consumer call, trying again while the broker is slow or away (a metadata or offsets
+     * timeout must not end the reader: every service's view of job states depends on it); null once
+     * closing.
+     */
+    private <T> T retrying(java.util.function.Supplier<T> call) {
+        while (running.get()) {
+            try {
+                return call.get();
+            } catch (org.apache.kafka.common.errors.RetriableException e) {
+                LOG.warn("status log: {}; trying again", e.toString());
+            }
+        }
+        return null;
     }
 
     private void apply(ConsumerRecord<String, byte[]> r) {

@@ -8,7 +8,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.xdyna.shared.config.CommonConfig;
+import io.xdyna.shared.event.Events;
 import io.xdyna.shared.event.FramesReady;
+import io.xdyna.shared.event.JobInputs;
+import io.xdyna.shared.event.JobRequest;
 import io.xdyna.shared.event.JobStatus;
 import io.xdyna.shared.job.ErrorCode;
 import io.xdyna.shared.job.JobParams;
@@ -87,6 +90,60 @@ class StageTimeoutIT {
                     .noneMatch(s -> s.state() == JobState.FAILED);
             assertThat(deadLettersOf(env.kafkaBootstrap(), env.topics().deadLetter(), "quick-1")).isEmpty();
         }
+    }
+
+    @Test
+    void aBigJobGetsTheTimeItsWorkNeedsAndARequestNoStageCouldFinishIsRefused() throws Exception {
+        CommonConfig env = infra.newEnvironment("stage-work");
+        // 1.5 s of cooperative work for every job, against a 700 ms floor
+        StageHandler<FramesReady> handler = (e, ctx) -> {
+            long end = System.nanoTime() + Duration.ofMillis(1500).toNanos();
+            while (System.nanoTime() < end) {
+                ctx.checkContinue();
+                Thread.sleep(20);
+            }
+        };
+        // encoding at 10 fps with no safety margin: 2 frames = 0.2 s (the floor applies), 30 frames = 3 s
+        WorkBudget budget = new WorkBudget(1, 2, 10, 1, Duration.ofHours(1));
+        try (EventPublisher publisher = new EventPublisher(env.kafkaBootstrap(), "stage-work-it")) {
+            StatusReporter status = new StatusReporter(publisher, env.topics(), 2.0);
+            DeadLetters dlq = new DeadLetters(publisher, env.topics(), "it");
+            JobProcessor<FramesReady> encode = new JobProcessor<>(Stage.ENCODE, FramesReady.class, handler, status,
+                    publisher, dlq, 1, new SimpleMeterRegistry()).withTimeout(Duration.ofMillis(700))
+                    .withWorkBudget(budget);
+            encode.process("t", 0, 0, "small", Events.encode(frames("small", 2)), true, () -> false);
+            encode.process("t", 0, 1, "big", Events.encode(frames("big", 30)), true, () -> false);
+            JobStatus small = last(statusesOf(env.kafkaBootstrap(), env.topics().status(), "small"));
+            assertThat(small.state()).isEqualTo(JobState.FAILED);
+            assertThat(small.error().code()).isEqualTo(ErrorCode.TIMEOUT);
+            assertThat(statusesOf(env.kafkaBootstrap(), env.topics().status(), "big"))
+                    .as("30 frames at 10 fps get 3 s").noneMatch(s -> s.state() == JobState.FAILED);
+
+            // the Kafka entrance refuses what the gateway refuses, before any work
+            List<String> started = new CopyOnWriteArrayList<>();
+            JobProcessor<JobRequest> extract = new JobProcessor<>(Stage.EXTRACT, JobRequest.class,
+                    (e, ctx) -> started.add(e.id()), status, publisher, dlq, 1, new SimpleMeterRegistry())
+                    .withWorkBudget(WorkBudget.DEFAULT);
+            JobParams huge = new JobParams(2048, 2048, 1024, 1, null, 200, null, null, null, null, null, null);
+            JobRequest request = new JobRequest(null, "huge", "t", null,
+                    new JobInputs("uploads/t/a.jpg", "uploads/t/b.mp4", null), huge);
+            extract.process("t", 0, 2, "huge", Events.encode(request), false, () -> false);
+            assertThat(started).isEmpty();
+            JobStatus refused = last(statusesOf(env.kafkaBootstrap(), env.topics().status(), "huge"));
+            assertThat(refused.state()).isEqualTo(JobState.FAILED);
+            assertThat(refused.error().code()).isEqualTo(ErrorCode.INVALID_PARAMS);
+            assertThat(refused.error().message()).contains("too big to finish").contains("XDYNA_STAGE_TIMEOUT_MAX");
+            assertThat(deadLettersOf(env.kafkaBootstrap(), env.topics().deadLetter(), "huge")).hasSize(1);
+        }
+    }
+
+    private static JobStatus last(List<JobStatus> statuses) {
+        assertThat(statuses).isNotEmpty();
+        return statuses.get(statuses.size() - 1);
+    }
+
+    static FramesReady frames(String id, int count) {
+        return new FramesReady(null, id, "t", JobParams.defaults(), count, 512, 512, 25.0, "test-model");
     }
 
     static FramesReady frames(String id) {
