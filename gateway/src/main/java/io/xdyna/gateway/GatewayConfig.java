@@ -1,6 +1,7 @@
 package io.xdyna.gateway;
 
 import io.xdyna.gateway.auth.ApiKeys;
+import io.xdyna.gateway.webhook.EgressPolicy;
 import io.xdyna.shared.config.CommonConfig;
 import io.xdyna.shared.config.ConfigException;
 import io.xdyna.shared.config.Env;
@@ -22,9 +23,13 @@ import java.util.Map;
  * @param webhookSecrets {@code XDYNA_WEBHOOK_SECRETS}: {@code tenant:secret,...}; a tenant without one
  *     has its webhooks signed with its first API key
  * @param retention when finished jobs and their objects are deleted
+ * @param webhookEgress {@code XDYNA_WEBHOOK_ALLOW}: where callbacks may go besides public addresses
+ *     ({@link EgressPolicy#parse}); default nothing: loopback, private, link-local, unique-local,
+ *     multicast, unspecified and metadata addresses are refused
  */
 public record GatewayConfig(CommonConfig common, String host, int port, ApiKeys keys, long maxUploadBytes,
-        Path uploadDir, Duration presignTtl, Limits limits, Map<String, String> webhookSecrets, Retention retention) {
+        Path uploadDir, Duration presignTtl, Limits limits, Map<String, String> webhookSecrets, Retention retention,
+        EgressPolicy webhookEgress) {
 
     /**
      * Expiry of finished jobs.
@@ -84,25 +89,39 @@ public record GatewayConfig(CommonConfig common, String host, int port, ApiKeys 
         }
     }
 
-    /** Without limits, webhook secrets or retention (tests, tools). */
+    /** Without limits, webhook secrets or retention, with the strict webhook egress policy (tests, tools). */
     public GatewayConfig(CommonConfig common, String host, int port, ApiKeys keys, long maxUploadBytes,
             Path uploadDir, Duration presignTtl) {
-        this(common, host, port, keys, maxUploadBytes, uploadDir, presignTtl, Limits.NONE, Map.of(), Retention.OFF);
+        this(common, host, port, keys, maxUploadBytes, uploadDir, presignTtl, Limits.NONE, Map.of(), Retention.OFF,
+                EgressPolicy.strict());
+    }
+
+    /** As before there was an egress setting: the strict policy. */
+    public GatewayConfig(CommonConfig common, String host, int port, ApiKeys keys, long maxUploadBytes,
+            Path uploadDir, Duration presignTtl, Limits limits, Map<String, String> webhookSecrets,
+            Retention retention) {
+        this(common, host, port, keys, maxUploadBytes, uploadDir, presignTtl, limits, webhookSecrets, retention,
+                EgressPolicy.strict());
     }
 
     public GatewayConfig withLimits(Limits l) {
         return new GatewayConfig(common, host, port, keys, maxUploadBytes, uploadDir, presignTtl, l, webhookSecrets,
-                retention);
+                retention, webhookEgress);
     }
 
     public GatewayConfig withWebhookSecrets(Map<String, String> s) {
         return new GatewayConfig(common, host, port, keys, maxUploadBytes, uploadDir, presignTtl, limits, s,
-                retention);
+                retention, webhookEgress);
     }
 
     public GatewayConfig withRetention(Retention r) {
         return new GatewayConfig(common, host, port, keys, maxUploadBytes, uploadDir, presignTtl, limits,
-                webhookSecrets, r);
+                webhookSecrets, r, webhookEgress);
+    }
+
+    public GatewayConfig withWebhookEgress(EgressPolicy e) {
+        return new GatewayConfig(common, host, port, keys, maxUploadBytes, uploadDir, presignTtl, limits,
+                webhookSecrets, retention, e);
     }
 
     /** The secret that signs a tenant's webhooks. */
@@ -116,7 +135,7 @@ public record GatewayConfig(CommonConfig common, String host, int port, ApiKeys 
     public String toString() {
         return "GatewayConfig[" + host + ":" + port + ", " + keys + ", maxUploadBytes=" + maxUploadBytes + ", uploadDir="
                 + uploadDir + ", presignTtl=" + presignTtl + ", " + limits + ", webhookSecretsFor="
-                + webhookSecrets.keySet() + ", " + retention + "]";
+                + webhookSecrets.keySet() + ", " + retention + ", webhook " + webhookEgress + "]";
     }
 
     public static GatewayConfig from(Env env) {
@@ -135,6 +154,8 @@ public record GatewayConfig(CommonConfig common, String host, int port, ApiKeys 
                         env.integer("XDYNA_SUBMIT_LIMIT_PER_MINUTE", 30, 0, 100_000),
                         env.integer("XDYNA_MAX_ACTIVE_JOBS", 20, 0, 100_000)),
                 ApiKeys.parseSecrets("XDYNA_WEBHOOK_SECRETS", env.string("XDYNA_WEBHOOK_SECRETS", null)),
-                Retention.from(env));
+                Retention.from(env),
+                EgressPolicy.parse("XDYNA_WEBHOOK_ALLOW", env.string("XDYNA_WEBHOOK_ALLOW", null),
+                        EgressPolicy.Resolver.SYSTEM));
     }
 }

@@ -305,6 +305,18 @@ public final class JobsApi {
         }
     }
 
+    /** Refuses a callback the egress policy would never deliver to (resolves its host: blocking). */
+    private void checkEgress(String callbackUrl) {
+        if (callbackUrl == null) {
+            return;
+        }
+        try {
+            config.webhookEgress().check(URI.create(callbackUrl));
+        } catch (io.xdyna.gateway.webhook.EgressPolicy.Refused e) {
+            throw new ApiError(400, "CALLBACK_NOT_ALLOWED", e.getMessage());
+        }
+    }
+
     record Accepted(String id, JobState state, boolean replayed) {
     }
 
@@ -324,6 +336,7 @@ public final class JobsApi {
         String id = u.id();
         MDC.put("jobId", id);
         try {
+            checkEgress(u.callbackUrl());
             InputValidator.ImageInfo ref = InputValidator.image("reference", u.files().get("reference"));
             InputValidator.VideoInfo driving = InputValidator.video("driving", u.files().get("driving"));
             InputValidator.VideoInfo pose = u.files().containsKey("pose")
