@@ -149,9 +149,12 @@ public final class JobsApi {
         if (length != null && length.matches("\\d{1,18}") && Long.parseLong(length) > config.maxUploadBytes()) {
             throw tooLarge();
         }
-        Idempotency.marker(tenant, ctx.request().getHeader(Idempotency.HEADER)); // validates the header
+        String idempotencyKey = ctx.request().getHeader(Idempotency.HEADER);
+        Idempotency.marker(tenant, idempotencyKey); // validates the header
+        // a retry of a job that exists (on any gateway) is answered with it, whatever the quota
+        boolean retry = idempotencyKey != null && statuses.get(Idempotency.jobId(tenant, idempotencyKey)).isPresent();
         int max = config.limits().maxActiveJobs();
-        if (max > 0) {
+        if (max > 0 && !retry) {
             long active = statuses.all().stream().filter(s -> s.tenant().equals(tenant) && !s.state().terminal())
                     .count();
             if (active >= max) {
@@ -217,7 +220,9 @@ public final class JobsApi {
         JobParams params = parseParams(paramsJson);
         String callback = callbackUrl(ctx.request().getFormAttribute("callbackUrl"));
         String marker = Idempotency.marker(tenant, ctx.request().getHeader(Idempotency.HEADER));
-        Upload u = new Upload(tenant, JobIds.newId(), files, params, lengthGiven(paramsJson), callback, marker);
+        String id = marker != null ? Idempotency.jobId(tenant, ctx.request().getHeader(Idempotency.HEADER))
+                : JobIds.newId();
+        Upload u = new Upload(tenant, id, files, params, lengthGiven(paramsJson), callback, marker);
         if (marker != null && !idempotency.begin(marker)) {
             throw new ApiError(409, "IDEMPOTENCY_IN_PROGRESS", "a request with this " + Idempotency.HEADER
                     + " is still being processed; retry when it has finished");
@@ -323,14 +328,19 @@ public final class JobsApi {
     /**
      * Validates by content, stores the inputs, then announces the job: QUEUED first (so a stage's
      * first status can never be overtaken by it), then the request. Blocking.
+     *
+     * <p>With an {@code Idempotency-Key} the job id is derived from tenant and key ({@link
+     * Idempotency#jobId}), so every gateway computes the same one. Gateways racing on one key each
+     * publish a QUEUED status carrying their own claim; the status topic orders records of one job id,
+     * so all agree which claim came first ({@link JobStatusLog#firstClaim}). The first one stores the
+     * inputs and sends the request; the others answer the same job as a replay and store nothing.
      */
     private Accepted accept(Upload u) {
         if (u.marker() != null) {
-            Optional<String> earlier = idempotency.existing(u.marker());
+            Optional<String> earlier = idempotency.existing(u.marker())
+                    .or(() -> statuses.get(u.id()).map(JobStatus::id));
             if (earlier.isPresent()) {
-                JobState state = statuses.get(earlier.get()).map(JobStatus::state).orElse(JobState.QUEUED);
-                count("replayed");
-                return new Accepted(earlier.get(), state, true);
+                return replayed(earlier.get());
             }
         }
         String id = u.id();
@@ -342,18 +352,36 @@ public final class JobsApi {
             InputValidator.VideoInfo pose = u.files().containsKey("pose")
                     ? InputValidator.video("pose", u.files().get("pose")) : null;
             checkLength(u, driving, pose);
-            store.putFile(StorageLayout.inputReference(id), u.files().get("reference"), ref.contentType());
-            store.putFile(StorageLayout.inputDriving(id), u.files().get("driving"), driving.contentType());
-            if (pose != null) {
-                store.putFile(StorageLayout.inputPose(id), u.files().get("pose"), pose.contentType());
-            }
             String now = Instant.now().toString();
-            new Submission(id, u.tenant(), now, u.callbackUrl(), u.marker(), ref, driving, pose).save(store);
-            JobStatus queued = JobStatus.of(id, u.tenant(), JobState.QUEUED, 0, "waiting for a pose extractor")
-                    .withDetail(Map.of("submittedAt", now, "drivingFrames", driving.frames(),
-                            "frames", Math.min(u.params().length(), driving.framesAtStride(u.params().stride()))));
-            status.publish(queued);
-            statuses.remember(queued);
+            Map<String, Object> detail = new HashMap<>(Map.of("submittedAt", now, "drivingFrames", driving.frames(),
+                    "frames", Math.min(u.params().length(), driving.framesAtStride(u.params().stride()))));
+            JobStatus queued;
+            if (u.marker() != null) {
+                String claim = java.util.UUID.randomUUID().toString();
+                detail.put(JobStatusLog.CLAIM, claim);
+                queued = JobStatus.of(id, u.tenant(), JobState.QUEUED, 0, "waiting for a pose extractor")
+                        .withDetail(detail);
+                status.publish(queued);
+                if (!claim.equals(firstClaim(id))) {
+                    LOG.info("job {}: another gateway took Idempotency-Key first; answering its job", id);
+                    return replayed(id);
+                }
+                try {
+                    storeInputs(u, id, now, ref, driving, pose);
+                } catch (RuntimeException e) {
+                    // free the id again, so that a retry with the same key starts afresh
+                    publisher.sendRaw(config.common().topics().status(), id, null, Map.of());
+                    statuses.forget(id);
+                    throw e;
+                }
+                statuses.remember(queued);
+            } else {
+                storeInputs(u, id, now, ref, driving, pose);
+                queued = JobStatus.of(id, u.tenant(), JobState.QUEUED, 0, "waiting for a pose extractor")
+                        .withDetail(detail);
+                status.publish(queued);
+                statuses.remember(queued);
+            }
             JobRequest request = new JobRequest(null, id, u.tenant(), now, new JobInputs(
                     StorageLayout.inputReference(id), StorageLayout.inputDriving(id),
                     pose != null ? StorageLayout.inputPose(id) : null), u.params());
@@ -386,6 +414,43 @@ public final class JobsApi {
             MDC.remove("jobId");
         }
     }
+
+    private void storeInputs(Upload u, String id, String now, InputValidator.ImageInfo ref,
+            InputValidator.VideoInfo driving, InputValidator.VideoInfo pose) {
+        store.putFile(StorageLayout.inputReference(id), u.files().get("reference"), ref.contentType());
+        store.putFile(StorageLayout.inputDriving(id), u.files().get("driving"), driving.contentType());
+        if (pose != null) {
+            store.putFile(StorageLayout.inputPose(id), u.files().get("pose"), pose.contentType());
+        }
+        new Submission(id, u.tenant(), now, u.callbackUrl(), u.marker(), ref, driving, pose).save(store);
+    }
+
+    private Accepted replayed(String id) {
+        JobState state = statuses.get(id).map(JobStatus::state).orElse(JobState.QUEUED);
+        count("replayed");
+        return new Accepted(id, state, true);
+    }
+
+    /** The first claim on a job id, once this gateway's status reader has read it back. Blocking. */
+    private String firstClaim(String id) {
+        long deadline = System.nanoTime() + CLAIM_WAIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            Optional<String> first = statuses.firstClaim(id);
+            if (first.isPresent()) {
+                return first.get();
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        throw new KafkaUnavailableException("the status topic did not echo job " + id + "'s claim within "
+                + CLAIM_WAIT.toSeconds() + " s", null);
+    }
+
+    static final java.time.Duration CLAIM_WAIT = java.time.Duration.ofSeconds(20);
 
     /**
      * An explicit {@code length} longer than the video allows is an error; the default (192) is
@@ -622,6 +687,9 @@ public final class JobsApi {
     public static JsonObject toJson(JobStatus s) {
         JsonObject j = new JsonObject(Events.encodeString(s));
         j.remove("v");
+        if (j.getJsonObject("detail") != null) {
+            j.getJsonObject("detail").remove(JobStatusLog.CLAIM);
+        }
         return j;
     }
 
