@@ -145,6 +145,11 @@ public final class JobsApi {
             throw new ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "POST /v1/jobs takes multipart/form-data with parts"
                     + " 'reference' (image), 'driving' (video), optionally 'pose' (video) and 'params' (JSON)");
         }
+        if (!hasValidBoundary(type)) {
+            // Netty's decoder fails with an exception (a 500) on an empty boundary: refuse it first
+            throw new ApiError(400, "INVALID_REQUEST", "the multipart/form-data Content-Type needs a boundary"
+                    + " parameter of 1 to 70 characters (RFC 2046)");
+        }
         String length = ctx.request().getHeader("Content-Length");
         if (length != null && length.matches("\\d{1,18}") && Long.parseLong(length) > config.maxUploadBytes()) {
             throw tooLarge();
@@ -169,7 +174,53 @@ public final class JobsApi {
                     + config.limits().submitsPerMinute() + " jobs a minute; retry in " + wait + " s");
             return;
         }
+        watchBody(ctx);
         ctx.next();
+    }
+
+    static final String BODY_READ = "xdyna.bodyRead";
+    /** How long a fully received body may stay undecoded before it counts as malformed. */
+    static final long BODY_GRACE_MS = 3_000;
+
+    /**
+     * A multipart body that ends inside a file part (no closing boundary) leaves Vert.x's body handler
+     * waiting for the rest of that part for ever, so the request would never be answered. Once the
+     * whole body has arrived and the handler has still not passed it on after {@link #BODY_GRACE_MS},
+     * the request is answered 400.
+     */
+    private void watchBody(RoutingContext ctx) {
+        long[] endedAt = {0};
+        long timer = vertx.setPeriodic(500, id -> {
+            if (ctx.response().ended() || ctx.response().closed() || ctx.get(BODY_READ) != null) {
+                vertx.cancelTimer(id);
+                return;
+            }
+            if (!ctx.request().isEnded()) {
+                return;
+            }
+            long now = System.nanoTime();
+            if (endedAt[0] == 0) {
+                endedAt[0] = now;
+            } else if (now - endedAt[0] > BODY_GRACE_MS * 1_000_000) {
+                vertx.cancelTimer(id);
+                ApiError.send(ctx, 400, "INVALID_REQUEST", "the multipart body ends inside a part (no closing"
+                        + " boundary)");
+            }
+        });
+        ctx.addEndHandler(v -> vertx.cancelTimer(timer));
+    }
+
+    private static final java.util.regex.Pattern BOUNDARY = java.util.regex.Pattern.compile(
+            "(?i);\\s*boundary=(\"([^\"]*)\"|([^;\\s]*))");
+
+    /** Whether a multipart Content-Type names a boundary of 1 to 70 characters (RFC 2046). */
+    static boolean hasValidBoundary(String contentType) {
+        java.util.regex.Matcher m = BOUNDARY.matcher(contentType);
+        if (!m.find()) {
+            return false;
+        }
+        String b = m.group(2) != null ? m.group(2) : m.group(3);
+        return !b.isEmpty() && b.length() <= 70;
     }
 
     private ApiError tooLarge() {
@@ -188,6 +239,7 @@ public final class JobsApi {
     }
 
     private void submit(RoutingContext ctx) {
+        ctx.put(BODY_READ, Boolean.TRUE);
         String tenant = ctx.get(TENANT);
         Map<String, Path> files = new HashMap<>();
         for (FileUpload f : ctx.fileUploads()) {
@@ -719,6 +771,18 @@ public final class JobsApi {
         }
     }
 
+    /** Whether a failure was thrown while Netty decoded a multipart body (the client's bytes, not our bug). */
+    static boolean fromMultipartDecoder(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            for (StackTraceElement e : c.getStackTrace()) {
+                if (e.getClassName().startsWith("io.netty.handler.codec.http.multipart.")) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     static void failure(RoutingContext ctx) {
         Throwable t = ctx.failure();
         if (ctx.response().ended() || ctx.response().closed()) {
@@ -736,6 +800,12 @@ public final class JobsApi {
             int code = ctx.statusCode() > 0 ? ctx.statusCode() : 500;
             ApiError.send(ctx, code, code == 400 ? "INVALID_REQUEST" : "HTTP_" + code,
                     code == 400 ? "the request could not be read (a malformed multipart body?)" : "request failed");
+        } else if (fromMultipartDecoder(t)) {
+            // Netty's decoder throws (even NullPointerException) on some malformed part headers
+            LOG.info("malformed multipart body on {} {}: {}", ctx.request().method(), ctx.request().path(),
+                    t.toString());
+            ApiError.send(ctx, 400, "INVALID_REQUEST", "the multipart body could not be read (a malformed part"
+                    + " header?)");
         } else if (t instanceof StorageUnavailableException || t instanceof KafkaUnavailableException) {
             ctx.response().putHeader("Retry-After", "10");
             ApiError.send(ctx, 503, "UNAVAILABLE", "the job store is unavailable right now; try again shortly");
