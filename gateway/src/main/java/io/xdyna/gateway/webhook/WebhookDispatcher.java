@@ -121,9 +121,12 @@ public final class WebhookDispatcher implements AutoCloseable {
         this.metrics = metrics;
         Properties p = KafkaSetup.consumer(bootstrap, groupId, "xdyna-gateway-webhooks");
         p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 500);
-        // a dead gateway's partitions move to a live one after this long (Kafka's default is 45 s)
-        p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 10_000);
-        p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 2_000);
+        if (!"consumer".equalsIgnoreCase(p.getProperty(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic"))) {
+            // a dead gateway's partitions move to a live one after this long (Kafka's default is 45 s);
+            // with the newer "consumer" group protocol the broker decides (group.consumer.session.timeout.ms)
+            p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 10_000);
+            p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 2_000);
+        }
         this.consumer = new KafkaConsumer<>(p);
         this.thread = new Thread(this::loop, "webhook-dispatcher");
         this.thread.setDaemon(true);
