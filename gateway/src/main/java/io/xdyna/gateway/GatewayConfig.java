@@ -1,6 +1,7 @@
 package io.xdyna.gateway;
 
 import io.xdyna.gateway.auth.ApiKeys;
+import io.xdyna.gateway.webhook.EgressPolicy;
 import io.xdyna.shared.config.CommonConfig;
 import io.xdyna.shared.config.ConfigException;
 import io.xdyna.shared.config.Env;
@@ -23,15 +24,18 @@ import java.util.Map;
  * @param webhookSecrets {@code XDYNA_WEBHOOK_SECRETS}: {@code tenant:secret,...}; a tenant without one
  *     has its webhooks signed with its first API key
  * @param retention when finished jobs and their objects are deleted
+ * @param webhookEgress {@code XDYNA_WEBHOOK_ALLOW}: where callbacks may go besides public addresses
+ *     ({@link EgressPolicy#parse}); default nothing: loopback, private, link-local, unique-local,
+ *     multicast, unspecified and metadata addresses are refused
  * @param deadlines which jobs are too big to accept, and when a job that does not move is given up
  */
 public record GatewayConfig(CommonConfig common, String host, int port, ApiKeys keys, long maxUploadBytes,
         Path uploadDir, Duration presignTtl, Limits limits, Map<String, String> webhookSecrets, Retention retention,
-        Deadlines deadlines) {
+        EgressPolicy webhookEgress, Deadlines deadlines) {
 
     /**
      * @param work {@link WorkBudget#from}: a job whose estimated work at any stage exceeds
-     *     {@code XDYNA_STAGE_TIMEOUT_MAX} is refused at submission (422 INVALID_PARAMS)
+     *     {@code XDYNA_STAGE_TIMEOUT_MAX} is refused at submission (400 INVALID_PARAMS)
      * @param stallAfter {@code XDYNA_STALL_AFTER} (default 48 h; 0 = off): an unfinished job whose status
      *     has not changed for this long is FAILED with STALLED ({@link io.xdyna.gateway.watchdog.StallWatchdog})
      */
@@ -45,9 +49,10 @@ public record GatewayConfig(CommonConfig common, String host, int port, ApiKeys 
     }
 
     public GatewayConfig(CommonConfig common, String host, int port, ApiKeys keys, long maxUploadBytes,
-            Path uploadDir, Duration presignTtl, Limits limits, Map<String, String> webhookSecrets, Retention retention) {
+            Path uploadDir, Duration presignTtl, Limits limits, Map<String, String> webhookSecrets, Retention retention,
+            EgressPolicy webhookEgress) {
         this(common, host, port, keys, maxUploadBytes, uploadDir, presignTtl, limits, webhookSecrets, retention,
-                Deadlines.DEFAULT);
+                webhookEgress, Deadlines.DEFAULT);
     }
 
     /**
@@ -108,30 +113,44 @@ public record GatewayConfig(CommonConfig common, String host, int port, ApiKeys 
         }
     }
 
-    /** Without limits, webhook secrets or retention (tests, tools). */
+    /** Without limits, webhook secrets or retention, with the strict webhook egress policy (tests, tools). */
     public GatewayConfig(CommonConfig common, String host, int port, ApiKeys keys, long maxUploadBytes,
             Path uploadDir, Duration presignTtl) {
-        this(common, host, port, keys, maxUploadBytes, uploadDir, presignTtl, Limits.NONE, Map.of(), Retention.OFF);
+        this(common, host, port, keys, maxUploadBytes, uploadDir, presignTtl, Limits.NONE, Map.of(), Retention.OFF,
+                EgressPolicy.strict());
+    }
+
+    /** As before there was an egress setting: the strict policy. */
+    public GatewayConfig(CommonConfig common, String host, int port, ApiKeys keys, long maxUploadBytes,
+            Path uploadDir, Duration presignTtl, Limits limits, Map<String, String> webhookSecrets,
+            Retention retention) {
+        this(common, host, port, keys, maxUploadBytes, uploadDir, presignTtl, limits, webhookSecrets, retention,
+                EgressPolicy.strict());
     }
 
     public GatewayConfig withLimits(Limits l) {
         return new GatewayConfig(common, host, port, keys, maxUploadBytes, uploadDir, presignTtl, l, webhookSecrets,
-                retention, deadlines);
-    }
-
-    public GatewayConfig withDeadlines(Deadlines d) {
-        return new GatewayConfig(common, host, port, keys, maxUploadBytes, uploadDir, presignTtl, limits,
-                webhookSecrets, retention, d);
+                retention, webhookEgress, deadlines);
     }
 
     public GatewayConfig withWebhookSecrets(Map<String, String> s) {
         return new GatewayConfig(common, host, port, keys, maxUploadBytes, uploadDir, presignTtl, limits, s,
-                retention, deadlines);
+                retention, webhookEgress, deadlines);
     }
 
     public GatewayConfig withRetention(Retention r) {
         return new GatewayConfig(common, host, port, keys, maxUploadBytes, uploadDir, presignTtl, limits,
-                webhookSecrets, r, deadlines);
+                webhookSecrets, r, webhookEgress, deadlines);
+    }
+
+    public GatewayConfig withWebhookEgress(EgressPolicy e) {
+        return new GatewayConfig(common, host, port, keys, maxUploadBytes, uploadDir, presignTtl, limits,
+                webhookSecrets, retention, e, deadlines);
+    }
+
+    public GatewayConfig withDeadlines(Deadlines d) {
+        return new GatewayConfig(common, host, port, keys, maxUploadBytes, uploadDir, presignTtl, limits,
+                webhookSecrets, retention, webhookEgress, d);
     }
 
     /** The secret that signs a tenant's webhooks. */
@@ -145,7 +164,7 @@ public record GatewayConfig(CommonConfig common, String host, int port, ApiKeys 
     public String toString() {
         return "GatewayConfig[" + host + ":" + port + ", " + keys + ", maxUploadBytes=" + maxUploadBytes + ", uploadDir="
                 + uploadDir + ", presignTtl=" + presignTtl + ", " + limits + ", webhookSecretsFor="
-                + webhookSecrets.keySet() + ", " + retention + ", " + deadlines + "]";
+                + webhookSecrets.keySet() + ", " + retention + ", webhook " + webhookEgress + ", " + deadlines + "]";
     }
 
     public static GatewayConfig from(Env env) {
@@ -165,6 +184,8 @@ public record GatewayConfig(CommonConfig common, String host, int port, ApiKeys 
                         env.integer("XDYNA_MAX_ACTIVE_JOBS", 20, 0, 100_000)),
                 ApiKeys.parseSecrets("XDYNA_WEBHOOK_SECRETS", env.string("XDYNA_WEBHOOK_SECRETS", null)),
                 Retention.from(env),
+                EgressPolicy.parse("XDYNA_WEBHOOK_ALLOW", env.string("XDYNA_WEBHOOK_ALLOW", null),
+                        EgressPolicy.Resolver.SYSTEM),
                 Deadlines.from(env));
     }
 }

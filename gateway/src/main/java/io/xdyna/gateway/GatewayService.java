@@ -67,7 +67,7 @@ public final class GatewayService implements ManagedService {
                     "xdyna-gateway").start();
             webhooks = new WebhookDispatcher(config.common().kafkaBootstrap(), config.common().topics().status(),
                     config.common().topics().prefix() + "gateway-webhooks", store, config::webhookSecret,
-                    webhookFirstRetry, metrics).start();
+                    webhookFirstRetry, config.webhookEgress(), metrics).start();
             api = new JobsApi(config, vertx, store, publisher, new StatusReporter(publisher, config.common().topics(),
                     4), statuses, metrics);
             metrics.gauge("xdyna.gateway.jobs.known", statuses, s -> s.all().size());

@@ -10,6 +10,7 @@ import io.vertx.core.http.HttpServer;
 import io.xdyna.gateway.auth.ApiKeys;
 import io.xdyna.gateway.support.RunningGateway;
 import io.xdyna.gateway.support.SharedDir;
+import io.xdyna.gateway.webhook.EgressPolicy;
 import io.xdyna.gateway.webhook.WebhookSigner;
 import io.xdyna.shared.config.CommonConfig;
 import io.xdyna.shared.event.Events;
@@ -68,7 +69,9 @@ class WebhookIT {
         })).listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         GatewayConfig config = new GatewayConfig(common, "127.0.0.1", 0,
                 ApiKeys.parse("XDYNA_API_KEYS", "hooked:" + KEY + ",plain:key-of-plain"), 64L << 20,
-                tmp.resolve("uploads"), Duration.ofMinutes(5)).withWebhookSecrets(Map.of("hooked", SECRET));
+                tmp.resolve("uploads"), Duration.ofMinutes(5)).withWebhookSecrets(Map.of("hooked", SECRET))
+                // the receiver is on loopback, which the default policy refuses
+                .withWebhookEgress(EgressPolicy.parse("XDYNA_WEBHOOK_ALLOW", "loopback", EgressPolicy.Resolver.SYSTEM));
         try (RunningGateway gw = RunningGateway.start(config, Duration.ofMillis(200));
                 EventPublisher pub = new EventPublisher(common.kafkaBootstrap(), "it")) {
             String url = "http://127.0.0.1:" + receiver.actualPort() + "/hooks/xdyna";

@@ -186,6 +186,7 @@ public final class LocalStack implements AutoCloseable {
                 env.put("XDYNA_HTTP_PORT", Integer.toString(settings.httpPort()));
                 env.put("XDYNA_API_KEYS", settings.apiKeys());
                 env.put("XDYNA_UPLOAD_DIR", data.resolve("work").resolve("uploads").toString());
+                env.putIfAbsent("XDYNA_WEBHOOK_ALLOW", "loopback"); // a developer's receiver on this machine
             } else {
                 env.put("XDYNA_MANAGEMENT_PORT", Integer.toString(port++));
             }

@@ -117,11 +117,11 @@ class PipelineIT {
     @DisplayName("a job produced straight onto the request topic is processed exactly like an upload")
     void kafkaJobSucceeds() throws Exception {
         Path ex = TestPaths.examples();
-        store.putFile("uploads/ref2.jpg", ex.resolve("example_2_reference.jpg"), "image/jpeg");
-        store.putFile("uploads/drive2.mp4", ex.resolve("example_2_driving.mp4"), "video/mp4");
+        store.putFile("uploads/acme/ref2.jpg", ex.resolve("example_2_reference.jpg"), "image/jpeg");
+        store.putFile("uploads/acme/drive2.mp4", ex.resolve("example_2_driving.mp4"), "video/mp4");
         JobParams params = Events.MAPPER.readValue(PARAMS, JobParams.class);
         JobRequest req = new JobRequest(null, "kafka-job-1", "acme", null,
-                new JobInputs("uploads/ref2.jpg", "uploads/drive2.mp4", null), params);
+                new JobInputs("uploads/acme/ref2.jpg", "uploads/acme/drive2.mp4", null), params);
         try (EventPublisher pub = new EventPublisher(config.kafkaBootstrap(), "it")) {
             pub.send(config.topics().requests(), req);
         }
@@ -140,7 +140,7 @@ class PipelineIT {
                     + "\"inputs\":{\"reference\":\"a\",\"driving\":\"b\"},\"params\":{\"width\":100}}")
                     .getBytes(StandardCharsets.UTF_8), Map.of());
             pub.send(config.topics().requests(), new JobRequest(null, "missing-input", "acme", null,
-                    new JobInputs("uploads/nope.jpg", "uploads/nope.mp4", null), JobParams.defaults()));
+                    new JobInputs("uploads/acme/nope.jpg", "uploads/acme/nope.mp4", null), JobParams.defaults()));
         }
         JsonNode badParams = awaitEnd(acme, "bad-params");
         assertThat(badParams.get("state").asText()).isEqualTo("FAILED");

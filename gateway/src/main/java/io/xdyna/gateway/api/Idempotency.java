@@ -16,6 +16,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * ({@code idempotency/{tenant}/{sha256(key)}}), so it survives restarts and every gateway sees it;
  * the job's {@code Submission} names its marker, so deleting the job deletes the marker too. Two
  * requests with the same key at the same moment on one gateway: the second gets 409 and retries.
+ *
+ * <p>Across gateways the job id itself is derived from tenant and key ({@link #jobId}), so whichever
+ * gateway a retry reaches, and whenever, it names the same job; gateways racing on one key settle which
+ * of them creates it through the status topic ({@code JobsApi#accept}).
  */
 public final class Idempotency {
     public static final String HEADER = "Idempotency-Key";
@@ -41,6 +45,34 @@ public final class Idempotency {
         try {
             byte[] h = MessageDigest.getInstance("SHA-256").digest(headerValue.getBytes(StandardCharsets.UTF_8));
             return "idempotency/" + tenant + "/" + HexFormat.of().formatHex(h);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * The job id for a tenant's key: {@code k} + 26 base-32 characters of SHA-256(tenant, key), the
+     * same on every gateway; another tenant's same key gives another id.
+     */
+    public static String jobId(String tenant, String headerValue) {
+        try {
+            MessageDigest d = MessageDigest.getInstance("SHA-256");
+            d.update(tenant.getBytes(StandardCharsets.UTF_8));
+            d.update((byte) 0);
+            byte[] h = d.digest(headerValue.getBytes(StandardCharsets.UTF_8));
+            StringBuilder sb = new StringBuilder("k");
+            String alphabet = "abcdefghijklmnopqrstuvwxyz234567";
+            long bits = 0;
+            int n = 0;
+            for (int i = 0; sb.length() < 27; ) {
+                if (n < 5) {
+                    bits = (bits << 8) | (h[i++] & 0xff);
+                    n += 8;
+                }
+                sb.append(alphabet.charAt((int) (bits >>> (n - 5)) & 31));
+                n -= 5;
+            }
+            return sb.toString();
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

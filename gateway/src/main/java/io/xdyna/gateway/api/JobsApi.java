@@ -145,13 +145,21 @@ public final class JobsApi {
             throw new ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "POST /v1/jobs takes multipart/form-data with parts"
                     + " 'reference' (image), 'driving' (video), optionally 'pose' (video) and 'params' (JSON)");
         }
+        if (!hasValidBoundary(type)) {
+            // Netty's decoder fails with an exception (a 500) on an empty boundary: refuse it first
+            throw new ApiError(400, "INVALID_REQUEST", "the multipart/form-data Content-Type needs a boundary"
+                    + " parameter of 1 to 70 characters (RFC 2046)");
+        }
         String length = ctx.request().getHeader("Content-Length");
         if (length != null && length.matches("\\d{1,18}") && Long.parseLong(length) > config.maxUploadBytes()) {
             throw tooLarge();
         }
-        Idempotency.marker(tenant, ctx.request().getHeader(Idempotency.HEADER)); // validates the header
+        String idempotencyKey = ctx.request().getHeader(Idempotency.HEADER);
+        Idempotency.marker(tenant, idempotencyKey); // validates the header
+        // a retry of a job that exists (on any gateway) is answered with it, whatever the quota
+        boolean retry = idempotencyKey != null && statuses.get(Idempotency.jobId(tenant, idempotencyKey)).isPresent();
         int max = config.limits().maxActiveJobs();
-        if (max > 0) {
+        if (max > 0 && !retry) {
             long active = statuses.all().stream().filter(s -> s.tenant().equals(tenant) && !s.state().terminal())
                     .count();
             if (active >= max) {
@@ -166,7 +174,53 @@ public final class JobsApi {
                     + config.limits().submitsPerMinute() + " jobs a minute; retry in " + wait + " s");
             return;
         }
+        watchBody(ctx);
         ctx.next();
+    }
+
+    static final String BODY_READ = "xdyna.bodyRead";
+    /** How long a fully received body may stay undecoded before it counts as malformed. */
+    static final long BODY_GRACE_MS = 3_000;
+
+    /**
+     * A multipart body that ends inside a file part (no closing boundary) leaves Vert.x's body handler
+     * waiting for the rest of that part for ever, so the request would never be answered. Once the
+     * whole body has arrived and the handler has still not passed it on after {@link #BODY_GRACE_MS},
+     * the request is answered 400.
+     */
+    private void watchBody(RoutingContext ctx) {
+        long[] endedAt = {0};
+        long timer = vertx.setPeriodic(500, id -> {
+            if (ctx.response().ended() || ctx.response().closed() || ctx.get(BODY_READ) != null) {
+                vertx.cancelTimer(id);
+                return;
+            }
+            if (!ctx.request().isEnded()) {
+                return;
+            }
+            long now = System.nanoTime();
+            if (endedAt[0] == 0) {
+                endedAt[0] = now;
+            } else if (now - endedAt[0] > BODY_GRACE_MS * 1_000_000) {
+                vertx.cancelTimer(id);
+                ApiError.send(ctx, 400, "INVALID_REQUEST", "the multipart body ends inside a part (no closing"
+                        + " boundary)");
+            }
+        });
+        ctx.addEndHandler(v -> vertx.cancelTimer(timer));
+    }
+
+    private static final java.util.regex.Pattern BOUNDARY = java.util.regex.Pattern.compile(
+            "(?i);\\s*boundary=(\"([^\"]*)\"|([^;\\s]*))");
+
+    /** Whether a multipart Content-Type names a boundary of 1 to 70 characters (RFC 2046). */
+    static boolean hasValidBoundary(String contentType) {
+        java.util.regex.Matcher m = BOUNDARY.matcher(contentType);
+        if (!m.find()) {
+            return false;
+        }
+        String b = m.group(2) != null ? m.group(2) : m.group(3);
+        return !b.isEmpty() && b.length() <= 70;
     }
 
     private ApiError tooLarge() {
@@ -185,6 +239,7 @@ public final class JobsApi {
     }
 
     private void submit(RoutingContext ctx) {
+        ctx.put(BODY_READ, Boolean.TRUE);
         String tenant = ctx.get(TENANT);
         Map<String, Path> files = new HashMap<>();
         for (FileUpload f : ctx.fileUploads()) {
@@ -221,7 +276,9 @@ public final class JobsApi {
         });
         String callback = callbackUrl(ctx.request().getFormAttribute("callbackUrl"));
         String marker = Idempotency.marker(tenant, ctx.request().getHeader(Idempotency.HEADER));
-        Upload u = new Upload(tenant, JobIds.newId(), files, params, lengthGiven(paramsJson), callback, marker);
+        String id = marker != null ? Idempotency.jobId(tenant, ctx.request().getHeader(Idempotency.HEADER))
+                : JobIds.newId();
+        Upload u = new Upload(tenant, id, files, params, lengthGiven(paramsJson), callback, marker);
         if (marker != null && !idempotency.begin(marker)) {
             throw new ApiError(409, "IDEMPOTENCY_IN_PROGRESS", "a request with this " + Idempotency.HEADER
                     + " is still being processed; retry when it has finished");
@@ -309,42 +366,78 @@ public final class JobsApi {
         }
     }
 
+    /** Refuses a callback the egress policy would never deliver to (resolves its host: blocking). */
+    private void checkEgress(String callbackUrl) {
+        if (callbackUrl == null) {
+            return;
+        }
+        try {
+            config.webhookEgress().check(URI.create(callbackUrl));
+        } catch (io.xdyna.gateway.webhook.EgressPolicy.Refused e) {
+            throw new ApiError(400, "CALLBACK_NOT_ALLOWED", e.getMessage());
+        }
+    }
+
     record Accepted(String id, JobState state, boolean replayed) {
     }
 
     /**
      * Validates by content, stores the inputs, then announces the job: QUEUED first (so a stage's
      * first status can never be overtaken by it), then the request. Blocking.
+     *
+     * <p>With an {@code Idempotency-Key} the job id is derived from tenant and key ({@link
+     * Idempotency#jobId}), so every gateway computes the same one. Gateways racing on one key each
+     * publish a QUEUED status carrying their own claim; the status topic orders records of one job id,
+     * so all agree which claim came first ({@link JobStatusLog#firstClaim}). The first one stores the
+     * inputs and sends the request; the others answer the same job as a replay and store nothing.
      */
     private Accepted accept(Upload u) {
         if (u.marker() != null) {
-            Optional<String> earlier = idempotency.existing(u.marker());
+            Optional<String> earlier = idempotency.existing(u.marker())
+                    .or(() -> statuses.get(u.id()).map(JobStatus::id));
             if (earlier.isPresent()) {
-                JobState state = statuses.get(earlier.get()).map(JobStatus::state).orElse(JobState.QUEUED);
-                count("replayed");
-                return new Accepted(earlier.get(), state, true);
+                return replayed(earlier.get());
             }
         }
         String id = u.id();
         MDC.put("jobId", id);
         try {
+            checkEgress(u.callbackUrl());
             InputValidator.ImageInfo ref = InputValidator.image("reference", u.files().get("reference"));
             InputValidator.VideoInfo driving = InputValidator.video("driving", u.files().get("driving"));
             InputValidator.VideoInfo pose = u.files().containsKey("pose")
                     ? InputValidator.video("pose", u.files().get("pose")) : null;
             checkLength(u, driving, pose);
-            store.putFile(StorageLayout.inputReference(id), u.files().get("reference"), ref.contentType());
-            store.putFile(StorageLayout.inputDriving(id), u.files().get("driving"), driving.contentType());
-            if (pose != null) {
-                store.putFile(StorageLayout.inputPose(id), u.files().get("pose"), pose.contentType());
-            }
             String now = Instant.now().toString();
-            new Submission(id, u.tenant(), now, u.callbackUrl(), u.marker(), ref, driving, pose).save(store);
-            JobStatus queued = JobStatus.of(id, u.tenant(), JobState.QUEUED, 0, "waiting for a pose extractor")
-                    .withDetail(Map.of("submittedAt", now, "drivingFrames", driving.frames(),
-                            "frames", Math.min(u.params().length(), driving.framesAtStride(u.params().stride()))));
-            status.publish(queued);
-            statuses.remember(queued);
+            Map<String, Object> detail = new HashMap<>(Map.of("submittedAt", now, "drivingFrames", driving.frames(),
+                    "frames", Math.min(u.params().length(), driving.framesAtStride(u.params().stride()))));
+            JobStatus queued;
+            if (u.marker() != null) {
+                String claim = java.util.UUID.randomUUID().toString();
+                detail.put(JobStatusLog.CLAIM, claim);
+                queued = JobStatus.of(id, u.tenant(), JobState.QUEUED, 0, "waiting for a pose extractor")
+                        .withDetail(detail);
+                status.publish(queued);
+                if (!claim.equals(firstClaim(id))) {
+                    LOG.info("job {}: another gateway took Idempotency-Key first; answering its job", id);
+                    return replayed(id);
+                }
+                try {
+                    storeInputs(u, id, now, ref, driving, pose);
+                } catch (RuntimeException e) {
+                    // free the id again, so that a retry with the same key starts afresh
+                    publisher.sendRaw(config.common().topics().status(), id, null, Map.of());
+                    statuses.forget(id);
+                    throw e;
+                }
+                statuses.remember(queued);
+            } else {
+                storeInputs(u, id, now, ref, driving, pose);
+                queued = JobStatus.of(id, u.tenant(), JobState.QUEUED, 0, "waiting for a pose extractor")
+                        .withDetail(detail);
+                status.publish(queued);
+                statuses.remember(queued);
+            }
             JobRequest request = new JobRequest(null, id, u.tenant(), now, new JobInputs(
                     StorageLayout.inputReference(id), StorageLayout.inputDriving(id),
                     pose != null ? StorageLayout.inputPose(id) : null), u.params());
@@ -377,6 +470,43 @@ public final class JobsApi {
             MDC.remove("jobId");
         }
     }
+
+    private void storeInputs(Upload u, String id, String now, InputValidator.ImageInfo ref,
+            InputValidator.VideoInfo driving, InputValidator.VideoInfo pose) {
+        store.putFile(StorageLayout.inputReference(id), u.files().get("reference"), ref.contentType());
+        store.putFile(StorageLayout.inputDriving(id), u.files().get("driving"), driving.contentType());
+        if (pose != null) {
+            store.putFile(StorageLayout.inputPose(id), u.files().get("pose"), pose.contentType());
+        }
+        new Submission(id, u.tenant(), now, u.callbackUrl(), u.marker(), ref, driving, pose).save(store);
+    }
+
+    private Accepted replayed(String id) {
+        JobState state = statuses.get(id).map(JobStatus::state).orElse(JobState.QUEUED);
+        count("replayed");
+        return new Accepted(id, state, true);
+    }
+
+    /** The first claim on a job id, once this gateway's status reader has read it back. Blocking. */
+    private String firstClaim(String id) {
+        long deadline = System.nanoTime() + CLAIM_WAIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            Optional<String> first = statuses.firstClaim(id);
+            if (first.isPresent()) {
+                return first.get();
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        throw new KafkaUnavailableException("the status topic did not echo job " + id + "'s claim within "
+                + CLAIM_WAIT.toSeconds() + " s", null);
+    }
+
+    static final java.time.Duration CLAIM_WAIT = java.time.Duration.ofSeconds(20);
 
     /**
      * An explicit {@code length} longer than the video allows is an error; the default (192) is
@@ -613,6 +743,9 @@ public final class JobsApi {
     public static JsonObject toJson(JobStatus s) {
         JsonObject j = new JsonObject(Events.encodeString(s));
         j.remove("v");
+        if (j.getJsonObject("detail") != null) {
+            j.getJsonObject("detail").remove(JobStatusLog.CLAIM);
+        }
         return j;
     }
 
@@ -642,6 +775,18 @@ public final class JobsApi {
         }
     }
 
+    /** Whether a failure was thrown while Netty decoded a multipart body (the client's bytes, not our bug). */
+    static boolean fromMultipartDecoder(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            for (StackTraceElement e : c.getStackTrace()) {
+                if (e.getClassName().startsWith("io.netty.handler.codec.http.multipart.")) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     static void failure(RoutingContext ctx) {
         Throwable t = ctx.failure();
         if (ctx.response().ended() || ctx.response().closed()) {
@@ -659,6 +804,12 @@ public final class JobsApi {
             int code = ctx.statusCode() > 0 ? ctx.statusCode() : 500;
             ApiError.send(ctx, code, code == 400 ? "INVALID_REQUEST" : "HTTP_" + code,
                     code == 400 ? "the request could not be read (a malformed multipart body?)" : "request failed");
+        } else if (fromMultipartDecoder(t)) {
+            // Netty's decoder throws (even NullPointerException) on some malformed part headers
+            LOG.info("malformed multipart body on {} {}: {}", ctx.request().method(), ctx.request().path(),
+                    t.toString());
+            ApiError.send(ctx, 400, "INVALID_REQUEST", "the multipart body could not be read (a malformed part"
+                    + " header?)");
         } else if (t instanceof StorageUnavailableException || t instanceof KafkaUnavailableException) {
             ctx.response().putHeader("Retry-After", "10");
             ApiError.send(ctx, 503, "UNAVAILABLE", "the job store is unavailable right now; try again shortly");

@@ -29,6 +29,8 @@ public final class InputValidator {
     public static final int MAX_VIDEO_SIDE = 8_192;
     public static final int MIN_VIDEO_SIDE = 16;
     public static final double MAX_VIDEO_SECONDS = 600;
+    /** Images are decoded to at most this many pixels a side when checked (memory, not quality). */
+    static final int PROBE_SIDE = 1024;
 
     static {
         avutil.av_log_set_level(avutil.AV_LOG_ERROR);
@@ -102,7 +104,12 @@ public final class InputValidator {
                 // decodes: a corrupt image fails here; a truncated one only warns, which is as bad
                 java.util.List<String> warnings = new java.util.ArrayList<>();
                 reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
-                reader.read(0);
+                // every byte of the stream is still decoded, but only every n-th pixel is kept: a small
+                // file declaring 12000x12000 (a decompression bomb) cannot make the gateway allocate its size
+                javax.imageio.ImageReadParam param = reader.getDefaultReadParam();
+                int step = Math.max(1, (Math.max(w, h) + PROBE_SIDE - 1) / PROBE_SIDE);
+                param.setSourceSubsampling(step, step, 0, 0);
+                reader.read(0, param);
                 if (!warnings.isEmpty()) {
                     throw JobFailure.permanent(ErrorCode.NOT_AN_IMAGE, "'" + part + "' is a damaged "
                             + reader.getFormatName() + " image (" + warnings.get(0) + ")");

@@ -21,9 +21,9 @@ import java.util.Optional;
 public record Submission(String id, String tenant, String submittedAt, String callbackUrl, String idempotencyMarker,
         InputValidator.ImageInfo reference, InputValidator.VideoInfo driving, InputValidator.VideoInfo pose) {
 
-    /** Beside the uploaded inputs; not in {@link StorageLayout} because only gateways read it. */
+    /** Beside the uploaded inputs ({@link StorageLayout#inputSubmission}). */
     public static String key(String id) {
-        return StorageLayout.jobPrefix(id) + "inputs/submission.json";
+        return StorageLayout.inputSubmission(id);
     }
 
     public void save(ObjectStore store) {

@@ -7,18 +7,20 @@ import io.xdyna.shared.event.Events;
 import io.xdyna.shared.event.JobStatus;
 import io.xdyna.shared.kafka.KafkaSetup;
 import io.xdyna.shared.storage.ObjectStore;
+import java.io.IOException;
+import java.net.Proxy;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -26,9 +28,19 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
+import okhttp3.Call;
+import okhttp3.Callback;
+import okhttp3.MediaType;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okhttp3.Response;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,8 +52,20 @@ import org.slf4j.MDC;
  * gateways, so each update is delivered by one gateway, not by all. State changes are always sent;
  * progress within a state at most every {@link #MIN_PROGRESS_INTERVAL}. Deliveries are
  * asynchronous and retried with exponential backoff, so a slow or dead receiver never holds up a
- * job or the reader. At-most-once across a gateway crash (offsets are committed once a delivery is
- * scheduled); receivers order deliveries by {@code job.updatedAt}.
+ * job or the reader.
+ *
+ * <p><b>At-least-once across gateway crashes.</b> A status record's offset is committed only once its
+ * delivery has ended (delivered, refused by the receiver, or given up after {@link #MAX_ATTEMPTS}):
+ * per partition the committed offset is the lowest one still being delivered. When a gateway dies,
+ * the group hands its partitions to another gateway, which delivers again from there. Every delivery
+ * carries an id derived from the status record (topic, partition, offset), the same on every attempt
+ * and on every gateway ({@code X-Xdyna-Delivery} and {@code deliveryId}), so receivers de-duplicate
+ * by it; they order deliveries by {@code job.updatedAt}.
+ *
+ * <p><b>Egress.</b> Each delivery resolves the callback's host once through the {@link EgressPolicy}
+ * and connects to the checked address only (no second lookup, so no DNS rebinding), through no
+ * proxy, follows no redirect, gives up after {@link #CALL_TIMEOUT}, and reads none of the answer's
+ * body (only its status code matters).
  */
 public final class WebhookDispatcher implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(WebhookDispatcher.class);
@@ -49,6 +73,9 @@ public final class WebhookDispatcher implements AutoCloseable {
     /** Statuses older than this when first read (a new group replaying history) are not announced. */
     static final Duration STALE = Duration.ofMinutes(5);
     static final int MAX_ATTEMPTS = 6;
+    /** Connect, send, and read the status line and headers: all within this, or the attempt failed. */
+    static final Duration CALL_TIMEOUT = Duration.ofSeconds(10);
+    private static final MediaType JSON = MediaType.get("application/json");
     private static final int MAX_CACHED_JOBS = 50_000;
 
     private final String topic;
@@ -56,8 +83,10 @@ public final class WebhookDispatcher implements AutoCloseable {
     private final ObjectStore store;
     private final Function<String, String> secretOf;
     private final Duration firstRetry;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
-            .followRedirects(HttpClient.Redirect.NEVER).build();
+    private final EgressPolicy egress;
+    private final OkHttpClient http = new OkHttpClient.Builder().proxy(Proxy.NO_PROXY)
+            .followRedirects(false).followSslRedirects(false).retryOnConnectionFailure(false)
+            .connectTimeout(Duration.ofSeconds(5)).callTimeout(CALL_TIMEOUT).build();
     private final ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "webhook-retries");
         t.setDaemon(true);
@@ -69,22 +98,35 @@ public final class WebhookDispatcher implements AutoCloseable {
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final Thread thread;
     private final MeterRegistry metrics;
+    /** Offsets per partition whose delivery has not ended yet; guarded by itself. */
+    private final Map<TopicPartition, TreeSet<Long>> pending = new HashMap<>();
+    /** Per partition, the offset after the last record handed to {@link #handle}; poll thread only. */
+    private final Map<TopicPartition, Long> next = new HashMap<>();
+    private final Map<TopicPartition, Long> committed = new HashMap<>();
     private volatile boolean assigned;
 
     /**
      * @param groupId the consumer group all gateways share
      * @param secretOf a tenant's signing secret
      * @param firstRetry the first backoff (then doubled each attempt)
+     * @param egress where deliveries may connect
      */
     public WebhookDispatcher(String bootstrap, String topic, String groupId, ObjectStore store,
-            Function<String, String> secretOf, Duration firstRetry, MeterRegistry metrics) {
+            Function<String, String> secretOf, Duration firstRetry, EgressPolicy egress, MeterRegistry metrics) {
         this.topic = topic;
+        this.egress = egress;
         this.store = store;
         this.secretOf = secretOf;
         this.firstRetry = firstRetry;
         this.metrics = metrics;
         Properties p = KafkaSetup.consumer(bootstrap, groupId, "xdyna-gateway-webhooks");
         p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 500);
+        if (!"consumer".equalsIgnoreCase(p.getProperty(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic"))) {
+            // a dead gateway's partitions move to a live one after this long (Kafka's default is 45 s);
+            // with the newer "consumer" group protocol the broker decides (group.consumer.session.timeout.ms)
+            p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 10_000);
+            p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 2_000);
+        }
         this.consumer = new KafkaConsumer<>(p);
         this.thread = new Thread(this::loop, "webhook-dispatcher");
         this.thread.setDaemon(true);
@@ -102,28 +144,36 @@ public final class WebhookDispatcher implements AutoCloseable {
 
     private void loop() {
         try {
-            consumer.subscribe(List.of(topic), new org.apache.kafka.clients.consumer.ConsumerRebalanceListener() {
+            consumer.subscribe(List.of(topic), new ConsumerRebalanceListener() {
                 @Override
-                public void onPartitionsRevoked(java.util.Collection<org.apache.kafka.common.TopicPartition> p) {
+                public void onPartitionsRevoked(Collection<TopicPartition> revoked) {
+                    // hand over what is safely delivered; the new owner delivers the rest again
+                    commitSafe(true);
+                    forgetPartitions(revoked);
                 }
 
                 @Override
-                public void onPartitionsAssigned(java.util.Collection<org.apache.kafka.common.TopicPartition> p) {
+                public void onPartitionsLost(Collection<TopicPartition> lost) {
+                    forgetPartitions(lost);
+                }
+
+                @Override
+                public void onPartitionsAssigned(Collection<TopicPartition> p) {
                     assigned = true;
                 }
             });
             while (running.get()) {
                 var records = consumer.poll(Duration.ofMillis(200));
                 for (ConsumerRecord<String, byte[]> r : records) {
+                    TopicPartition tp = new TopicPartition(r.topic(), r.partition());
+                    next.put(tp, r.offset() + 1);
                     try {
                         handle(r);
                     } catch (RuntimeException e) {
                         LOG.warn("webhook for {} not sent: {}", r.key(), e.toString());
                     }
                 }
-                if (!records.isEmpty()) {
-                    consumer.commitAsync();
-                }
+                commitSafe(false);
             }
         } catch (WakeupException e) {
             // closing
@@ -131,12 +181,74 @@ public final class WebhookDispatcher implements AutoCloseable {
             LOG.error("webhook dispatcher stopped", e);
         } finally {
             try {
-                consumer.commitSync(Duration.ofSeconds(5));
+                commitSafe(true);
             } catch (Exception e) {
                 LOG.debug("final webhook commit", e);
             }
             consumer.close();
         }
+    }
+
+    /**
+     * Commits, per partition, the lowest offset whose delivery has not ended (or the offset after the
+     * last record read, when none is pending): a crash then re-delivers only what may not have arrived.
+     */
+    private void commitSafe(boolean sync) {
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        synchronized (pending) {
+            for (Map.Entry<TopicPartition, Long> e : next.entrySet()) {
+                TreeSet<Long> open = pending.get(e.getKey());
+                long safe = open == null || open.isEmpty() ? e.getValue() : open.first();
+                if (!Long.valueOf(safe).equals(committed.get(e.getKey()))) {
+                    offsets.put(e.getKey(), new OffsetAndMetadata(safe));
+                }
+            }
+        }
+        if (offsets.isEmpty()) {
+            return;
+        }
+        if (sync) {
+            consumer.commitSync(offsets, Duration.ofSeconds(5));
+            committed.putAll(offsets.entrySet().stream().collect(java.util.stream.Collectors.toMap(
+                    Map.Entry::getKey, x -> x.getValue().offset())));
+        } else {
+            consumer.commitAsync(offsets, (done, err) -> {
+                if (err == null) {
+                    done.forEach((tp, o) -> committed.put(tp, o.offset()));
+                }
+            });
+        }
+    }
+
+    private void forgetPartitions(Collection<TopicPartition> partitions) {
+        synchronized (pending) {
+            for (TopicPartition tp : partitions) {
+                pending.remove(tp);
+                next.remove(tp);
+                committed.remove(tp);
+            }
+        }
+    }
+
+    private void begin(TopicPartition tp, long offset) {
+        synchronized (pending) {
+            pending.computeIfAbsent(tp, k -> new TreeSet<>()).add(offset);
+        }
+    }
+
+    private void end(TopicPartition tp, long offset) {
+        synchronized (pending) {
+            TreeSet<Long> open = pending.get(tp);
+            if (open != null) {
+                open.remove(offset);
+            }
+        }
+    }
+
+    /** The delivery id of a status record: the same on every attempt and on every gateway. */
+    static String deliveryId(String topic, int partition, long offset) {
+        return UUID.nameUUIDFromBytes((topic + "/" + partition + "/" + offset).getBytes(StandardCharsets.UTF_8))
+                .toString();
     }
 
     private void handle(ConsumerRecord<String, byte[]> r) {
@@ -153,7 +265,9 @@ public final class WebhookDispatcher implements AutoCloseable {
         if (url.isPresent() && shouldSend(s)) {
             lastSent.put(s.id(), s);
             lastSentAt.put(s.id(), System.nanoTime());
-            deliver(url.get(), s, UUID.randomUUID().toString(), 1);
+            TopicPartition tp = new TopicPartition(r.topic(), r.partition());
+            begin(tp, r.offset());
+            deliver(new Delivery(url.get(), s, deliveryId(r.topic(), r.partition(), r.offset()), tp, r.offset()), 1);
         }
         if (s.state().terminal()) {
             forget(s.id());
@@ -186,38 +300,82 @@ public final class WebhookDispatcher implements AutoCloseable {
         lastSentAt.remove(id);
     }
 
-    private void deliver(String url, JobStatus s, String deliveryId, int attempt) {
+    /** One status to one callback, under one id, and the record it came from. */
+    private record Delivery(String url, JobStatus status, String id, TopicPartition partition, long offset) {
+    }
+
+    private void deliver(Delivery d, int attempt) {
+        JobStatus s = d.status();
+        EgressPolicy.Target target;
+        try {
+            target = egress.check(URI.create(d.url()));
+        } catch (EgressPolicy.Refused e) {
+            // accepted at submission, refused now (its name resolves elsewhere, or the policy changed)
+            giveUp(d, attempt, "refused by the egress policy: " + e.getMessage(), "refused");
+            return;
+        } catch (RuntimeException e) {
+            giveUp(d, attempt, e.toString(), "failed");
+            return;
+        }
         JsonObject job = new JsonObject(Events.encodeString(s));
         job.remove("v");
-        byte[] body = new JsonObject().put("event", "job.status").put("deliveryId", deliveryId).put("job", job)
+        byte[] body = new JsonObject().put("event", "job.status").put("deliveryId", d.id()).put("job", job)
                 .encode().getBytes(StandardCharsets.UTF_8);
-        HttpRequest req = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
-                .header("Content-Type", "application/json")
+        Request req = new Request.Builder().url(d.url())
                 .header("User-Agent", "xdyna-gateway-webhooks")
                 .header("X-Xdyna-Event", "job.status")
-                .header("X-Xdyna-Delivery", deliveryId)
+                .header("X-Xdyna-Delivery", d.id())
                 .header(WebhookSigner.HEADER, WebhookSigner.signature(secretOf.apply(s.tenant()), body))
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
-        http.sendAsync(req, HttpResponse.BodyHandlers.discarding()).whenComplete((resp, err) -> {
-            int code = resp == null ? 0 : resp.statusCode();
-            if (err == null && code >= 200 && code < 300) {
-                count("delivered");
-                return;
+                .post(RequestBody.create(body, JSON)).build();
+        // the connection goes to the address just checked: the host is never looked up again
+        OkHttpClient pinned = http.newBuilder().dns(host -> List.of(target.address())).build();
+        pinned.newCall(req).enqueue(new Callback() {
+            @Override
+            public void onResponse(Call call, Response resp) {
+                int code = resp.code();
+                resp.close(); // the body is never read
+                completed(d, attempt, code, null);
             }
-            boolean retryable = err != null || code >= 500 || code == 408 || code == 429;
-            String why = err != null ? err.toString() : "HTTP " + code;
-            if (!retryable || attempt >= MAX_ATTEMPTS || !running.get()) {
-                count("failed");
-                MDC.put("jobId", s.id());
-                LOG.warn("webhook {} for job {} ({}) given up after {} attempt(s): {}", deliveryId, s.id(),
-                        s.state(), attempt, why);
-                MDC.remove("jobId");
-                return;
+
+            @Override
+            public void onFailure(Call call, IOException err) {
+                completed(d, attempt, 0, err);
             }
-            count("retried");
-            long delay = firstRetry.toMillis() << (attempt - 1);
-            retries.schedule(() -> deliver(url, s, deliveryId, attempt + 1), delay, TimeUnit.MILLISECONDS);
         });
+    }
+
+    private void completed(Delivery d, int attempt, int code, IOException err) {
+        if (err == null && code >= 200 && code < 300) {
+            count("delivered");
+            end(d.partition(), d.offset());
+            return;
+        }
+        boolean retryable = err != null || code >= 500 || code == 408 || code == 429;
+        String why = err != null ? err.toString() : "HTTP " + code;
+        if (!retryable || attempt >= MAX_ATTEMPTS) {
+            giveUp(d, attempt, why, "failed");
+            return;
+        }
+        if (!running.get()) {
+            // shutting down: not committed, so the gateway that takes the partition delivers it
+            return;
+        }
+        count("retried");
+        long delay = firstRetry.toMillis() << (attempt - 1);
+        try {
+            retries.schedule(() -> deliver(d, attempt + 1), delay, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // closing: left uncommitted, delivered again by the next owner of the partition
+        }
+    }
+
+    private void giveUp(Delivery d, int attempt, String why, String outcome) {
+        count(outcome);
+        MDC.put("jobId", d.status().id());
+        LOG.warn("webhook {} for job {} ({}) given up after {} attempt(s): {}", d.id(), d.status().id(),
+                d.status().state(), attempt, why);
+        MDC.remove("jobId");
+        end(d.partition(), d.offset());
     }
 
     private void count(String outcome) {
@@ -236,5 +394,7 @@ public final class WebhookDispatcher implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         retries.shutdownNow();
+        http.dispatcher().executorService().shutdown();
+        http.connectionPool().evictAll();
     }
 }

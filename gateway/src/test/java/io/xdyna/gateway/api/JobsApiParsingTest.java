@@ -42,4 +42,15 @@ class JobsApiParsingTest {
             assertThatThrownBy(() -> JobsApi.callbackUrl(bad)).as(bad).isInstanceOf(ApiError.class);
         }
     }
+
+    @Test
+    @DisplayName("a multipart Content-Type needs a boundary of 1 to 70 characters")
+    void multipartBoundaries() {
+        assertThat(JobsApi.hasValidBoundary("multipart/form-data; boundary=abc")).isTrue();
+        assertThat(JobsApi.hasValidBoundary("multipart/form-data; charset=utf-8; BOUNDARY=\"a b\"")).isTrue();
+        assertThat(JobsApi.hasValidBoundary("multipart/form-data; boundary=")).isFalse();
+        assertThat(JobsApi.hasValidBoundary("multipart/form-data; boundary=\"\"")).isFalse();
+        assertThat(JobsApi.hasValidBoundary("multipart/form-data")).isFalse();
+        assertThat(JobsApi.hasValidBoundary("multipart/form-data; boundary=" + "x".repeat(71))).isFalse();
+    }
 }

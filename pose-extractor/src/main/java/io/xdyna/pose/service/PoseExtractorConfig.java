@@ -3,6 +3,7 @@ package io.xdyna.pose.service;
 import io.xdyna.pose.video.VideoDecoder;
 import io.xdyna.shared.config.CommonConfig;
 import io.xdyna.shared.config.Env;
+import io.xdyna.shared.job.InputPolicy;
 import io.xdyna.shared.stage.StageLimits;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,6 +24,8 @@ import java.time.Duration;
  *     does not become jitter in the animation; false draws raw detections, as the reference does
  * @param limits {@link StageLimits#from}: {@code XDYNA_STAGE_TIMEOUT} (default 15 min) for one attempt at a job,
  *     {@code XDYNA_RETRY_BUDGET} (default 5) attempts per job
+ * @param inputs {@link InputPolicy#from}: which object keys a request's inputs may name
+ *     ({@code uploads/{tenant}/}, the job's own gateway inputs, and {@code XDYNA_SHARED_INPUT_PREFIXES})
  */
 public record PoseExtractorConfig(
         CommonConfig common,
@@ -32,7 +35,15 @@ public record PoseExtractorConfig(
         String groupId,
         int maxDecodeSide,
         boolean smoothPoses,
-        StageLimits limits) {
+        StageLimits limits,
+        InputPolicy inputs) {
+
+    /** As before the input policy existed: tenant prefixes only. */
+    public PoseExtractorConfig(CommonConfig common, Path modelDir, int managementPort, Path workDir, String groupId,
+            int maxDecodeSide, boolean smoothPoses, StageLimits limits) {
+        this(common, modelDir, managementPort, workDir, groupId, maxDecodeSide, smoothPoses, limits,
+                InputPolicy.tenantOnly());
+    }
 
     /** An attempt decodes, detects and writes a few hundred frames: minutes, not hours. */
     public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(15);
@@ -47,6 +58,7 @@ public record PoseExtractorConfig(
                 env.string("XDYNA_POSE_GROUP", common.topics().prefix() + "pose-extractor"),
                 env.integer("XDYNA_MAX_DECODE_SIDE", VideoDecoder.DEFAULT_MAX_SIDE, 256, 8192),
                 env.bool("XDYNA_SMOOTH_POSES", true),
-                StageLimits.from(env, DEFAULT_TIMEOUT));
+                StageLimits.from(env, DEFAULT_TIMEOUT),
+                InputPolicy.from(env));
     }
 }

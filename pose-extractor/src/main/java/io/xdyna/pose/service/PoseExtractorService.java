@@ -6,6 +6,8 @@ import io.vertx.core.Vertx;
 import io.xdyna.pose.dwpose.DwPose;
 import io.xdyna.pose.dwpose.PoseBundle;
 import io.xdyna.shared.event.JobRequest;
+import io.xdyna.shared.event.JobStatus;
+import io.xdyna.shared.job.InputPolicy;
 import io.xdyna.shared.job.JobFailure;
 import io.xdyna.shared.kafka.EventPublisher;
 import io.xdyna.shared.kafka.KafkaSetup;
@@ -82,7 +84,10 @@ public final class PoseExtractorService implements ManagedService {
                 "xdyna-pose-extractor").start();
         JobProcessor<JobRequest> processor = new JobProcessor<>(Stage.EXTRACT, JobRequest.class, handler, status,
                 publisher, dlq, LOCAL_ATTEMPTS, metrics).withCancellation(statuses::cancelled)
-                .withLimits(config.limits(), store);
+                .withLimits(config.limits(), store)
+                // before anything is read: a request may only name its own tenant's objects
+                .withAdmission(r -> config.inputs().check(r, id -> InputPolicy.submittedBy(store, id)
+                        .or(() -> statuses.get(id).map(JobStatus::tenant))));
         String topic = config.common().topics().requests();
         consumer = new GroupStageConsumer("pose-extractor", topic,
                 KafkaSetup.consumer(config.common().kafkaBootstrap(), config.groupId(), "xdyna-pose-extractor"),

@@ -11,6 +11,18 @@ public enum ErrorCode {
     INVALID_PARAMS,
     /** An input object named by the request does not exist in the bucket. */
     INPUT_MISSING,
+    /**
+     * An input key named by a request on Kafka lies outside what its tenant may read: neither under the
+     * tenant's upload prefix ({@code uploads/{tenant}/}) nor under an operator-configured shared prefix
+     * nor among the job's own gateway-uploaded inputs; or it is not a plain key ({@code ..}, empty segments).
+     * Nothing was read.
+     */
+    INPUT_FORBIDDEN,
+    /**
+     * A request on Kafka names a job id that belongs to another tenant. The record is parked on the
+     * dead-letter topic and no status is published (the id is not the requester's to change).
+     */
+    JOB_ID_TAKEN,
     /** The reference is not a decodable image (decided by content, not by name). */
     NOT_AN_IMAGE,
     /** The driving or pose input is not a video FFmpeg can open. */

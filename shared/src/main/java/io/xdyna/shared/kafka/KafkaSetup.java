@@ -23,10 +23,112 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The one place that decides how our Kafka clients and topics are configured. */
+/**
+ * The one place that decides how our Kafka clients and topics are configured.
+ *
+ * <p><b>Secured clusters.</b> Every client also takes the standard Kafka client properties the
+ * process environment gives, the way Kafka's own images do: {@code KAFKA_<NAME>} becomes the property
+ * {@code <name>} in lower case with {@code _} read as {@code .} (and {@code __} as {@code _}), e.g.
+ * {@code KAFKA_SECURITY_PROTOCOL=SASL_SSL}, {@code KAFKA_SASL_MECHANISM=SCRAM-SHA-512},
+ * {@code KAFKA_SASL_JAAS_CONFIG=...}, {@code KAFKA_SSL_TRUSTSTORE_LOCATION=/etc/kafka/trust.p12}; and
+ * {@code XDYNA_KAFKA_PROPERTIES} may name a client properties file (as Kafka's tools take with
+ * {@code --command-config}), which the variables override. Only names Kafka's producer, consumer or
+ * admin client define are taken (so {@code KAFKA_HEAP_OPTS} and friends are ignored), each client
+ * gets the ones it knows, and the properties our delivery guarantees rest on ({@link #RESERVED}) cannot
+ * be changed this way. Values are never logged.
+ */
 public final class KafkaSetup {
     private static final Logger LOG = LoggerFactory.getLogger(KafkaSetup.class);
+    /** A client properties file; its entries are overridden by {@code KAFKA_*} variables. */
+    public static final String PROPERTIES_FILE_VARIABLE = "XDYNA_KAFKA_PROPERTIES";
+    /** Set by our code, not by the environment: the at-least-once and ordering guarantees depend on them. */
+    public static final Set<String> RESERVED = Set.of("bootstrap.servers", "group.id", "client.id",
+            "key.serializer", "value.serializer", "key.deserializer", "value.deserializer", "enable.auto.commit",
+            "isolation.level", "enable.idempotence", "acks", "max.poll.records", "auto.offset.reset",
+            "share.acknowledgement.mode", "share.acquire.mode", "group.instance.id");
+    private static volatile Map<String, String> environment;
+
     private KafkaSetup() {
+    }
+
+    /**
+     * The client properties an environment gives ({@code XDYNA_KAFKA_PROPERTIES} file, then
+     * {@code KAFKA_*} variables), sorted by name.
+     *
+     * @throws io.xdyna.shared.config.ConfigException when the file cannot be read or a reserved
+     *     property is set
+     */
+    public static Map<String, String> clientProperties(Map<String, String> env) {
+        Set<String> known = new java.util.HashSet<>(ProducerConfig.configNames());
+        known.addAll(ConsumerConfig.configNames());
+        known.addAll(AdminClientConfig.configNames());
+        Map<String, String> out = new java.util.TreeMap<>();
+        String file = env.get(PROPERTIES_FILE_VARIABLE);
+        if (file != null && !file.isBlank()) {
+            Properties p = new Properties();
+            try (var in = java.nio.file.Files.newBufferedReader(java.nio.file.Path.of(file.trim()))) {
+                p.load(in);
+            } catch (java.io.IOException | RuntimeException e) {
+                throw new io.xdyna.shared.config.ConfigException(PROPERTIES_FILE_VARIABLE + ": cannot read '"
+                        + file + "': " + e.getMessage());
+            }
+            for (String name : p.stringPropertyNames()) {
+                take(out, known, name, p.getProperty(name), PROPERTIES_FILE_VARIABLE + " (" + name + ")");
+            }
+        }
+        for (Map.Entry<String, String> e : new java.util.TreeMap<>(env).entrySet()) {
+            String var = e.getKey();
+            if (!var.startsWith("KAFKA_") || var.equals("KAFKA_BOOTSTRAP_SERVERS")) {
+                continue;
+            }
+            String name = var.substring("KAFKA_".length()).toLowerCase(java.util.Locale.ROOT).replace("__", "\0")
+                    .replace('_', '.').replace('\0', '_');
+            if (known.contains(name)) {
+                take(out, known, name, e.getValue(), var);
+            }
+        }
+        return out;
+    }
+
+    private static void take(Map<String, String> out, Set<String> known, String name, String value, String source) {
+        if (RESERVED.contains(name)) {
+            throw new io.xdyna.shared.config.ConfigException(source + " sets " + name + ", which the services set"
+                    + " themselves (their delivery guarantees depend on it); remove it");
+        }
+        if (known.contains(name) && value != null) {
+            out.put(name, value.trim());
+        }
+    }
+
+    /** This process's client properties, read from its environment once. */
+    public static Map<String, String> environmentProperties() {
+        Map<String, String> m = environment;
+        if (m == null) {
+            m = clientProperties(System.getenv());
+            if (!m.isEmpty()) {
+                LOG.info("Kafka client properties from the environment: {} (values not shown)", m.keySet());
+            }
+            environment = m;
+        }
+        return m;
+    }
+
+    /** Adds this process's environment client properties that a client with {@code names} knows. */
+    private static Properties secured(Properties p, Set<String> names) {
+        environmentProperties().forEach((k, v) -> {
+            if (names.contains(k)) {
+                p.put(k, v);
+            }
+        });
+        return p;
+    }
+
+    /**
+     * Adds the environment's client properties (security protocol, SASL, TLS, ...) to consumer
+     * properties built elsewhere, e.g. a share consumer's.
+     */
+    public static Properties withEnvironment(Properties consumerProperties) {
+        return secured(consumerProperties, ConsumerConfig.configNames());
     }
 
     /** Idempotent, acks=all: a retried send never duplicates or reorders a job's events. */
@@ -40,7 +142,7 @@ public final class KafkaSetup {
         p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 120_000);
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        return p;
+        return secured(p, ProducerConfig.configNames());
     }
 
     /**
@@ -60,14 +162,14 @@ public final class KafkaSetup {
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        return p;
+        return secured(p, ConsumerConfig.configNames());
     }
 
     public static Admin admin(String bootstrap) {
         Properties p = new Properties();
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000);
-        return Admin.create(p);
+        return Admin.create(secured(p, AdminClientConfig.configNames()));
     }
 
     /**

@@ -44,6 +44,7 @@ public final class JobProcessor<E extends JobEvent> {
     private final int maxAttempts;
     private final MeterRegistry metrics;
     private volatile java.util.function.Predicate<String> cancelled = id -> false;
+    private volatile java.util.function.Consumer<E> admission = e -> { };
     private volatile Duration timeout = Duration.ZERO;
     private volatile WorkBudget work;
     private volatile AttemptLedger ledger;
@@ -68,6 +69,18 @@ public final class JobProcessor<E extends JobEvent> {
      */
     public JobProcessor<E> withCancellation(java.util.function.Predicate<String> isCancelled) {
         this.cancelled = isCancelled;
+        return this;
+    }
+
+    /**
+     * A check every record passes before any attempt (e.g. the pose extractor's {@code InputPolicy}): a
+     * {@link JobFailure} it throws ends the job FAILED with its code and parks the record, without an
+     * attempt or the handler running; for {@link ErrorCode#JOB_ID_TAKEN} no status is published (the job
+     * id is another tenant's). Any other exception (the store is down) gives the record back to be
+     * delivered again.
+     */
+    public JobProcessor<E> withAdmission(java.util.function.Consumer<E> check) {
+        this.admission = check;
         return this;
     }
 
@@ -161,6 +174,25 @@ public final class JobProcessor<E extends JobEvent> {
             MDC.remove("jobId");
             MDC.remove("stage");
             return Outcome.DONE;
+        }
+        try {
+            admission.accept(event);
+        } catch (JobFailure f) {
+            LOG.warn("refusing job {} from {}-{}@{}: {} {}", event.id(), topic, partition, offset, f.code(),
+                    f.getMessage());
+            deadLetters.park(topic, partition, offset, key, value, f.code().name(), f.getMessage());
+            if (f.code() != ErrorCode.JOB_ID_TAKEN) {
+                status.failed(event.id(), event.tenant(), f.code(), f.getMessage());
+            }
+            count("rejected", f.code().name());
+            MDC.remove("jobId");
+            MDC.remove("stage");
+            return Outcome.DONE;
+        } catch (RuntimeException e) {
+            LOG.warn("cannot check job {} now ({}); it will be delivered again", event.id(), e.toString());
+            MDC.remove("jobId");
+            MDC.remove("stage");
+            return Outcome.RETRY;
         }
         if (work != null && event instanceof JobRequest r) {
             java.util.Optional<String> refusal = work.refusal(r.params(), r.params().length());

@@ -35,6 +35,8 @@ public final class JobStatusLog implements AutoCloseable {
     private final String topic;
     private final KafkaConsumer<String, byte[]> consumer;
     private final Map<String, JobStatus> latest = new ConcurrentHashMap<>();
+    /** Per unfinished job, the {@link #CLAIM} of the first status read from the topic for it. */
+    private final Map<String, String> firstClaims = new ConcurrentHashMap<>();
     private final List<Consumer<JobStatus>> listeners = new CopyOnWriteArrayList<>();
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final Thread thread;
@@ -97,11 +99,31 @@ public final class JobStatusLog implements AutoCloseable {
     /** Forgets a job (after its deletion; the topic gets a tombstone). */
     public void forget(String id) {
         latest.remove(id);
+        firstClaims.remove(id);
     }
 
-    /** Whether {@code next} replaces {@code prev}: anything replaces a live state, nothing a terminal one. */
+    /**
+     * The detail key a gateway puts a per-submission nonce under in the QUEUED status it publishes for
+     * a job id that other gateways may be creating at the same moment (an {@code Idempotency-Key}).
+     */
+    public static final String CLAIM = "claim";
+
+    /**
+     * The claim of the first status record read from the topic for this job (records of one job id are
+     * totally ordered on their partition, so every reader agrees which was first), or empty until one
+     * was read. Only records read from the topic count, not {@link #remember}ed ones.
+     */
+    public Optional<String> firstClaim(String id) {
+        return Optional.ofNullable(firstClaims.get(id));
+    }
+
+    /**
+     * Whether {@code next} replaces {@code prev}: anything replaces a live state, nothing a terminal one,
+     * and QUEUED (only ever published at submission) never moves a job that has started back.
+     */
     public static boolean supersedes(JobStatus prev, JobStatus next) {
-        return prev == null || !prev.state().terminal();
+        return prev == null || !prev.state().terminal() && (next.state() != io.xdyna.shared.job.JobState.QUEUED
+                || prev.state() == io.xdyna.shared.job.JobState.QUEUED);
     }
 
     private void loop() {
@@ -155,6 +177,7 @@ public final class JobStatusLog implements AutoCloseable {
     private void apply(ConsumerRecord<String, byte[]> r) {
         if (r.value() == null) {
             latest.remove(r.key());
+            firstClaims.remove(r.key());
             return;
         }
         JobStatus s;
@@ -163,6 +186,11 @@ public final class JobStatusLog implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.warn("ignoring unreadable status record {}@{}: {}", r.key(), r.offset(), e.getMessage());
             return;
+        }
+        if (s.state().terminal()) {
+            firstClaims.remove(s.id());
+        } else if (s.detail() != null && s.detail().get(CLAIM) != null) {
+            firstClaims.putIfAbsent(s.id(), String.valueOf(s.detail().get(CLAIM)));
         }
         remember(s);
     }

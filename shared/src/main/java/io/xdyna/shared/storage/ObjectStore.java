@@ -45,8 +45,12 @@ public final class ObjectStore implements AutoCloseable {
     private final Duration retryBudget;
 
     public ObjectStore(CommonConfig config, Duration retryBudget) {
-        this.client = MinioClient.builder().endpoint(config.s3Endpoint())
-                .credentials(config.s3AccessKey(), config.s3SecretKey()).region(config.s3Region()).build();
+        MinioClient.Builder b = MinioClient.builder().endpoint(config.s3Endpoint())
+                .credentials(config.s3AccessKey(), config.s3SecretKey()).region(config.s3Region());
+        if (config.s3Trust() != null) {
+            b.httpClient(trusting(config.s3Trust()), true);
+        }
+        this.client = b.build();
         // Presigned URLs are bound to the host they are signed for: sign with the one browsers use.
         // The region is set, so signing makes no request.
         this.presigner = MinioClient.builder().endpoint(config.s3PublicEndpoint())
@@ -57,6 +61,48 @@ public final class ObjectStore implements AutoCloseable {
 
     public ObjectStore(CommonConfig config) {
         this(config, Duration.ofSeconds(60));
+    }
+
+    /**
+     * MinIO's default HTTP client (same timeouts), trusting only the given store's certificates:
+     * an S3 endpoint behind a private CA, over TLS, with host names still verified.
+     */
+    static okhttp3.OkHttpClient trusting(CommonConfig.S3Trust trust) {
+        try {
+            java.security.KeyStore ks;
+            char[] pw = trust.password() == null ? null : trust.password().toCharArray();
+            if (trust.type().equals("PEM")) {
+                ks = java.security.KeyStore.getInstance(java.security.KeyStore.getDefaultType());
+                ks.load(null, null);
+                try (InputStream in = Files.newInputStream(trust.file())) {
+                    int i = 0;
+                    for (java.security.cert.Certificate c : java.security.cert.CertificateFactory.getInstance("X.509")
+                            .generateCertificates(in)) {
+                        ks.setCertificateEntry("ca-" + i++, c);
+                    }
+                    if (i == 0) {
+                        throw new IllegalArgumentException("no certificate in " + trust.file());
+                    }
+                }
+            } else {
+                ks = java.security.KeyStore.getInstance(trust.type());
+                try (InputStream in = Files.newInputStream(trust.file())) {
+                    ks.load(in, pw);
+                }
+            }
+            javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(
+                    javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(ks);
+            javax.net.ssl.X509TrustManager tm = (javax.net.ssl.X509TrustManager) tmf.getTrustManagers()[0];
+            javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+            ctx.init(null, new javax.net.ssl.TrustManager[] {tm}, null);
+            long timeout = java.util.concurrent.TimeUnit.MINUTES.toMillis(5);
+            return io.minio.http.HttpUtils.newDefaultHttpClient(timeout, timeout, timeout).newBuilder()
+                    .sslSocketFactory(ctx.getSocketFactory(), tm).build();
+        } catch (IOException | java.security.GeneralSecurityException | RuntimeException e) {
+            throw new io.xdyna.shared.config.ConfigException("S3_TRUSTSTORE: cannot use " + trust.file() + " as a "
+                    + trust.type() + " trust store: " + e.getMessage());
+        }
     }
 
     public String bucket() {

@@ -26,6 +26,19 @@ public final class StorageLayout {
         return jobPrefix(id) + "inputs/pose";
     }
 
+    /**
+     * What the gateway recorded about an upload (tenant, callback, probe results), JSON; written by the
+     * gateway after the inputs, read by gateways and by the pose extractor's entrance check.
+     */
+    public static String inputSubmission(String id) {
+        return jobPrefix(id) + "inputs/submission.json";
+    }
+
+    /** The prefix under which a tenant's own uploads for requests on Kafka live. */
+    public static String tenantUploads(String tenant) {
+        return "uploads/" + tenant + "/";
+    }
+
     // conditions, written by the pose extractor
     public static String conditionReference(String id) {
         return jobPrefix(id) + "conditions/reference.png";

@@ -1,0 +1,179 @@
+package io.xdyna.gateway.upload;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.xdyna.gateway.support.SharedDir;
+import io.xdyna.shared.job.ErrorCode;
+import io.xdyna.shared.job.JobFailure;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.lifecycle.AfterContainer;
+import net.jqwik.api.lifecycle.BeforeContainer;
+import org.bytedeco.javacv.FFmpegFrameRecorder;
+import org.bytedeco.javacv.Frame;
+
+/**
+ * Fuzzes image and video sniffing, which read untrusted uploads in the gateway (ImageIO, FFmpeg):
+ * arbitrary bytes and mutated real files (byte edits, insertions, truncation) either pass as a
+ * sane image/video or fail with the upload error codes; no other exception, and no crash of the JVM
+ * (FFmpeg is native code). Bounded by {@code jqwik.tries.default}; longer:
+ * {@code mvn -pl gateway -am verify -Dtest=InputsFuzzTest -Dsurefire.failIfNoSpecifiedTests=false -Djqwik.tries.default=20000}.
+ */
+class InputsFuzzTest {
+    static final List<ErrorCode> UPLOAD_ERRORS = List.of(ErrorCode.NOT_AN_IMAGE, ErrorCode.NOT_A_VIDEO,
+            ErrorCode.VIDEO_UNREADABLE, ErrorCode.NO_FRAMES, ErrorCode.BAD_DIMENSIONS);
+    static Path dir;
+    static byte[] jpeg;
+    static byte[] png;
+    static byte[] mp4;
+
+    @BeforeContainer
+    static void seeds() throws Exception {
+        dir = Files.createTempDirectory("xdyna-fuzz");
+        jpeg = Files.readAllBytes(SharedDir.example("example_1_reference.jpg"));
+        java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(24, 20,
+                java.awt.image.BufferedImage.TYPE_INT_RGB);
+        img.setRGB(3, 4, 0xff8800);
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        javax.imageio.ImageIO.write(img, "png", out);
+        png = out.toByteArray();
+        // a tiny real video (24x16, 6 frames): small enough that mutations hit every part of it
+        Path video = dir.resolve("seed.mp4");
+        try (FFmpegFrameRecorder r = new FFmpegFrameRecorder(video.toFile(), 32, 16)) {
+            r.setFormat("mp4");
+            r.setVideoCodec(org.bytedeco.ffmpeg.global.avcodec.AV_CODEC_ID_MPEG4);
+            r.setFrameRate(8);
+            r.start();
+            try (org.bytedeco.javacv.Java2DFrameConverter c = new org.bytedeco.javacv.Java2DFrameConverter()) {
+                for (int i = 0; i < 6; i++) {
+                    java.awt.image.BufferedImage f = new java.awt.image.BufferedImage(32, 16,
+                            java.awt.image.BufferedImage.TYPE_3BYTE_BGR);
+                    f.setRGB(i, i, 0xffffff);
+                    Frame frame = c.convert(f);
+                    r.record(frame);
+                }
+            }
+        }
+        mp4 = Files.readAllBytes(video);
+        assertThat(InputValidator.video("seed", video).frames()).isEqualTo(6);
+        // thousands of broken files: FFmpeg's complaints about each are expected, not news
+        org.bytedeco.ffmpeg.global.avutil.av_log_set_level(org.bytedeco.ffmpeg.global.avutil.AV_LOG_QUIET);
+    }
+
+    @AfterContainer
+    static void clean() throws IOException {
+        try (var s = Files.walk(dir)) {
+            s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    private static Path write(byte[] bytes) {
+        try {
+            Path f = Files.createTempFile(dir, "in", ".bin");
+            Files.write(f, bytes);
+            return f;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static void imageOrRefusal(byte[] bytes) {
+        Path f = write(bytes);
+        try {
+            InputValidator.ImageInfo i = InputValidator.image("reference", f);
+            assertThat(i.width()).isBetween(InputValidator.MIN_IMAGE_SIDE, InputValidator.MAX_IMAGE_SIDE);
+            assertThat(i.height()).isBetween(InputValidator.MIN_IMAGE_SIDE, InputValidator.MAX_IMAGE_SIDE);
+        } catch (JobFailure e) {
+            assertThat(e.code()).isIn(UPLOAD_ERRORS);
+        } finally {
+            f.toFile().delete();
+        }
+    }
+
+    static void videoOrRefusal(byte[] bytes) {
+        Path f = write(bytes);
+        try {
+            InputValidator.VideoInfo v = InputValidator.video("driving", f);
+            assertThat(v.frames()).isPositive();
+            assertThat(v.width()).isBetween(InputValidator.MIN_VIDEO_SIDE, InputValidator.MAX_VIDEO_SIDE);
+        } catch (JobFailure e) {
+            assertThat(e.code()).isIn(UPLOAD_ERRORS);
+        } finally {
+            f.toFile().delete();
+        }
+    }
+
+    @Property
+    void arbitraryBytesAreNoImage(@ForAll byte[] bytes) {
+        imageOrRefusal(bytes);
+    }
+
+    @Property
+    void mutatedImagesPassOrFailCleanly(@ForAll("mutatedImages") byte[] bytes) {
+        imageOrRefusal(bytes);
+    }
+
+    @Property
+    void mutatedVideosPassOrFailCleanly(@ForAll("mutatedVideos") byte[] bytes) {
+        videoOrRefusal(bytes);
+    }
+
+    @Property
+    void arbitraryBytesAreNoVideo(@ForAll byte[] bytes) {
+        videoOrRefusal(bytes);
+    }
+
+    @Provide
+    Arbitrary<byte[]> mutatedImages() {
+        return mutations(Arbitraries.of(png, jpeg));
+    }
+
+    @Provide
+    Arbitrary<byte[]> mutatedVideos() {
+        return mutations(Arbitraries.just(mp4));
+    }
+
+    /** Up to 8 edits: overwrite a byte, insert a byte, overwrite 4 bytes with an extreme integer, cut. */
+    static Arbitrary<byte[]> mutations(Arbitrary<byte[]> seeds) {
+        Arbitrary<List<int[]>> edits = Combinators.combine(Arbitraries.integers().between(0, 9),
+                Arbitraries.integers().between(0, Integer.MAX_VALUE), Arbitraries.integers().between(0, 255))
+                .as((op, at, b) -> new int[] {op, at, b}).list().ofMinSize(1).ofMaxSize(8);
+        return Combinators.combine(seeds, edits).as((s, es) -> {
+            byte[] cur = s;
+            for (int[] e : es) {
+                if (cur.length == 0) {
+                    break;
+                }
+                int at = e[1] % cur.length;
+                if (e[0] <= 5) {
+                    cur = cur.clone();
+                    cur[at] = (byte) e[2];
+                } else if (e[0] == 6) {
+                    byte[] c = new byte[cur.length + 1];
+                    System.arraycopy(cur, 0, c, 0, at);
+                    c[at] = (byte) e[2];
+                    System.arraycopy(cur, at, c, at + 1, cur.length - at);
+                    cur = c;
+                } else if (e[0] <= 8) {
+                    cur = cur.clone();
+                    int v = e[0] == 7 ? 0x7fffffff : 0xffffffff;
+                    for (int k = 0; k < 4 && at + k < cur.length; k++) {
+                        cur[at + k] = (byte) (v >>> (24 - 8 * k));
+                    }
+                } else {
+                    cur = java.util.Arrays.copyOf(cur, at);
+                }
+            }
+            return cur;
+        });
+    }
+}
