@@ -26,6 +26,8 @@ SERVICES = {"gateway": 8080, "pose-extractor": 8081, "animator": 8082, "encoder"
 # The base is only rendered, never applied on its own: overlays supply the Secret.
 EXTERNAL_SECRETS = {"gpu-fleet": {"xdyna-secrets"}, "base": {"xdyna-secrets"}}
 WORKLOADS = ("Deployment", "StatefulSet", "Job")
+CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding", "PersistentVolume", "StorageClass",
+                  "CustomResourceDefinition", "PriorityClass", "IngressClass", "ClusterTriggerAuthentication"}
 
 
 def parse_all():
@@ -50,8 +52,24 @@ def renderer():
     return None
 
 
+def rebase(kustomization, src, dst):
+    """A copy of a kustomization whose file references work from directory dst."""
+    k = dict(kustomization)
+
+    def fix(p):
+        return p if os.path.isabs(p) else os.path.relpath(os.path.join(src, p), dst)
+    for key in ("resources", "components"):
+        if k.get(key):
+            k[key] = [fix(p) for p in k[key]]
+    if k.get("patches"):
+        k["patches"] = [dict(p, path=fix(p["path"])) if "path" in p else p for p in k["patches"]]
+    return k
+
+
 def render(cmd, path):
-    out = subprocess.run(cmd + [path], capture_output=True, text=True)
+    # wrappers made by main() refer to files of the overlay they copy, outside their own folder
+    extra = ["--load-restrictor", "LoadRestrictionsNone"] if not path.startswith(K8S) else []
+    out = subprocess.run(cmd + extra + [path], capture_output=True, text=True)
     if out.returncode != 0:
         raise RuntimeError(out.stderr.strip())
     return [d for d in yaml.safe_load_all(out.stdout) if d]
@@ -68,8 +86,24 @@ def matches(selector, labels):
     return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
 
 
-def check(name, docs):
+def check_namespaces(docs):
+    """Every namespaced object lands in the overlay's one Namespace: an object rendered without one goes to
+    whatever namespace kubectl's context has (or `default`), where e.g. a ScaledObject finds no target."""
     errs = []
+    spaces = [d["metadata"]["name"] for d in docs if d["kind"] == "Namespace"]
+    if len(spaces) != 1:
+        return [f"expected one Namespace in the render, found {spaces}"]
+    for d in docs:
+        if d["kind"] in CLUSTER_SCOPED:
+            continue
+        ns = d["metadata"].get("namespace")
+        if ns != spaces[0]:
+            errs.append(f"{d['kind']}/{d['metadata']['name']}: namespace {ns!r}, not the overlay's {spaces[0]!r}")
+    return errs
+
+
+def check(name, docs):
+    errs = check_namespaces(docs)
     by_kind = {}
     for d in docs:
         by_kind.setdefault(d["kind"], {})[d["metadata"]["name"]] = d
@@ -276,13 +310,18 @@ def main():
     for o in sorted(os.listdir(os.path.join(K8S, "overlays"))):
         targets[o] = os.path.join(K8S, "overlays", o)
     with tempfile.TemporaryDirectory() as tmp:
+        # a component is enabled the way the operator enables it: uncommented in gpu-fleet's own
+        # `components:` list, so the overlay's namespace and patches apply to what it adds
+        fleet = targets["gpu-fleet"]
+        with open(os.path.join(fleet, "kustomization.yaml")) as fh:
+            fleet_k = yaml.safe_load(fh)
         for comp in sorted(os.listdir(os.path.join(K8S, "components"))):
             d = os.path.join(tmp, "gpu-fleet+" + comp)
             os.makedirs(d)
+            k = rebase(fleet_k, fleet, d)
+            k["components"] = (k.get("components") or []) + [os.path.relpath(os.path.join(K8S, "components", comp), d)]
             with open(os.path.join(d, "kustomization.yaml"), "w") as fh:
-                yaml.safe_dump({"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
-                                "resources": [os.path.relpath(targets["gpu-fleet"], d)],
-                                "components": [os.path.relpath(os.path.join(K8S, "components", comp), d)]}, fh)
+                yaml.safe_dump(k, fh)
             targets["gpu-fleet+" + comp] = d
         for name, path in targets.items():
             try:
