@@ -190,8 +190,8 @@ class ComposeStackIT {
                     .replace("kafka:9092", broker.bootstrap())
                     .replace("http://minio:9000", s3.endpoint())
                     .replace("http://localhost:9000", s3.endpoint());
-            if (v.startsWith("/models/")) {
-                v = models().resolve(v.substring("/models/".length())).toString();
+            if (v.matches("/models/(xdyna|dwpose)")) {
+                v = models(v.substring("/models/".length())).toString();
             }
             out.put(e.getKey(), v);
         }
@@ -202,16 +202,12 @@ class ComposeStackIT {
         return out;
     }
 
-    /** Stand-in for compose's {@code ./pretrained_weights:/models}: the fixtures where the real bundles go. */
-    static Path models() throws IOException {
-        Path m = tmp.resolve("models");
-        if (!Files.exists(m)) {
-            Files.createDirectories(m);
-            Path weights = DeploymentFiles.root().resolve("pretrained_weights");
-            Files.createSymbolicLink(m.resolve("xdyna"), weights.resolve("tiny-xdyna"));
-            Files.createSymbolicLink(m.resolve("dwpose"), weights.resolve("tiny-dwpose"));
-        }
-        return m;
+    /**
+     * Stand-in for compose's {@code ./pretrained_weights:/models}: {@code /models/<bundle>} is the tiny
+     * fixture of that bundle, where the real one would be.
+     */
+    static Path models(String bundle) {
+        return DeploymentFiles.root().resolve("pretrained_weights").resolve("tiny-" + bundle);
     }
 
     /**

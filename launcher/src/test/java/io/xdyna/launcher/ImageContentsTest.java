@@ -169,6 +169,17 @@ class ImageContentsTest {
         }
     }
 
+    @org.junit.jupiter.api.Test
+    void dockerignoreKeepsBuildOutputDataAndRealWeightsOutOfTheBuildContext() throws IOException {
+        // what docs/deployment.md (section 1, build context) says it does
+        List<String> ignored = Files.readAllLines(DeploymentFiles.root().resolve(".dockerignore")).stream()
+                .map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
+        assertThat(ignored).contains("data/", "**/target/", ".git/", "pretrained_weights/xdyna/",
+                "pretrained_weights/dwpose/");
+        assertThat(ignored).as("the tiny fixtures must stay in the context (pose-extractor image, dev overlay)")
+                .noneMatch(l -> l.equals("pretrained_weights/") || l.contains("tiny"));
+    }
+
     /** An image reference with a full version (x.y.z), a MinIO RELEASE tag or a digest. */
     static boolean pinned(String ref) {
         if (ref.contains("@sha256:")) {
