@@ -44,6 +44,21 @@ class DeploymentKafkaIT {
         }
     }
 
+    @Test
+    @DisplayName("a setting the broker refuses fails the start with the broker's reason (the dev overlay before its fix)")
+    void aRefusedSettingFailsTheStart() throws Exception {
+        List<Map<String, Object>> docs = DeploymentFiles.readManifests("deploy/k8s/overlays/dev/kafka.yaml");
+        Map<String, String> container = new java.util.LinkedHashMap<>(
+                DeploymentFiles.containerEnv(docs, "StatefulSet", "kafka", "kafka"));
+        container.keySet().removeIf(k -> k.contains("_MIN_"));
+        int port = Ports.free();
+        int controller = Ports.free();
+        Path data = tmp.resolve("kafka-refused");
+        Map<String, String> env = ImageRun.kafkaEnvHere(container, port, controller, data.resolve("log"));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> KafkaBroker.startAsImage(env, data, port, controller)
+                .close()).hasMessageContaining("heartbeat.interval.ms must be greater than or equal to");
+    }
+
     private static Admin admin(String bootstrap) {
         Properties p = new Properties();
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
