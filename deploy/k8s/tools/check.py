@@ -14,7 +14,8 @@
    load (AnimatorService.notLiveReasons) and no startupProbe that would hide it; no Ingress path reaching
    /metrics or /health; a model volume that starts with the bundles (a data source, or model-sync).
 
-Usage: python3 deploy/k8s/tools/check.py        (exit status 1 on any problem)
+Usage: python3 deploy/k8s/tools/check.py              (exit status 1 on any problem)
+       python3 deploy/k8s/tools/check.py --self-test  (each check catches a manifest broken on purpose)
 """
 import re
 import os
@@ -241,8 +242,11 @@ def check(name, docs):
             if not isinstance(uid, int) or uid == 0:
                 errs.append(f"{cwhere}: runAsUser {uid!r} is not a numeric non-root uid (runAsNonRoot cannot verify"
                             f" a named USER)")
-            base = image.rsplit(":", 1)[0].split("/", 1)[-1] if image.startswith("registry.") else image.split(":")[0]
-            base = "xdyna/" + base.rsplit("/", 1)[-1] if "xdyna" in image else base
+            # our images, whatever registry the overlay moved them to: <registry>/xdyna/<svc>:<tag>
+            repo = image.split("@")[0]
+            repo = repo.rsplit(":", 1)[0] if ":" in repo.rsplit("/", 1)[-1] else repo
+            base = "xdyna/" + repo.rsplit("/", 1)[-1] if ("/" + repo).endswith("/xdyna/" + repo.rsplit("/", 1)[-1]) \
+                else repo
             if base in IMAGE_USER:
                 if IMAGE_USER[base] is None or IMAGE_USER[base] in ("0", "root"):
                     errs.append(f"{cwhere}: deploy/docker/{base[6:]}.Dockerfile has no non-root USER")
@@ -444,7 +448,63 @@ def check(name, docs):
     return errs
 
 
+def self_test(cmd):
+    """Each check catches the defect it is for: break a good gpu-fleet render one way at a time."""
+    import copy
+    good = render(cmd, os.path.join(K8S, "overlays", "gpu-fleet"))
+    assert not check("gpu-fleet", good), check("gpu-fleet", good)
+
+    def find(docs, kind, name):
+        return next(d for d in docs if d["kind"] == kind and d["metadata"]["name"] == name)
+
+    def pod(docs, name):
+        return find(docs, "Deployment", name)["spec"]["template"]["spec"]
+
+    def drop_namespace(docs):
+        del find(docs, "ScaledObject", "animator")["metadata"]["namespace"]
+
+    def root_pod(docs):
+        del pod(docs, "encoder")["securityContext"]["runAsNonRoot"]
+
+    def floating(docs):
+        pod(docs, "gateway")["containers"][0]["image"] = "registry.example.com/xdyna/gateway:latest"
+
+    def wrong_port(docs):
+        pod(docs, "encoder")["containers"][0]["livenessProbe"]["httpGet"]["path"] = "/healthz"
+
+    def liveness_hidden(docs):
+        pod(docs, "animator")["containers"][0]["startupProbe"] = {"httpGet": {"path": "/health/live",
+                                                                             "port": "management"}}
+
+    def metrics_public(docs):
+        find(docs, "Ingress", "gateway")["spec"]["rules"][0]["http"]["paths"].append(
+            {"path": "/", "pathType": "Prefix", "backend": {"service": {"name": "gateway", "port": {"name": "http"}}}})
+
+    def empty_models(docs):
+        docs.remove(find(docs, "Job", "xdyna-model-sync"))
+
+    cases = {"namespace": drop_namespace, "runAsNonRoot": root_pod, "floats": floating, "/healthz": wrong_port,
+             "startupProbe on /health/live": liveness_hidden, "exposes /metrics": metrics_public,
+             "provisioned empty": empty_models}
+    failed = []
+    for expect, breaker in cases.items():
+        docs = copy.deepcopy(good)
+        breaker(docs)
+        errs = check("gpu-fleet", docs)
+        ok = any(expect in e for e in errs)
+        print(f"self-test {breaker.__name__}: {'caught' if ok else 'MISSED'} {errs[:1]}")
+        if not ok:
+            failed.append(breaker.__name__)
+    return 1 if failed else 0
+
+
 def main():
+    if "--self-test" in sys.argv:
+        cmd = renderer()
+        if cmd is None:
+            print("neither kubectl nor kustomize on the PATH: self-test skipped")
+            return 0
+        return self_test(cmd)
     count, problems = parse_all()
     print(f"parsed {count} YAML documents under {os.path.relpath(K8S)}: "
           f"{'OK' if not problems else str(len(problems)) + ' problem(s)'}")

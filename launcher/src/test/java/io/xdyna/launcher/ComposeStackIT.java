@@ -95,7 +95,7 @@ class ComposeStackIT {
         for (String name : DeploymentFiles.imageNames()) {
             start(name, compose.get(name));
         }
-        awaitHealthy(Duration.ofMinutes(3));
+        awaitHealthy(Duration.ofMinutes(5));
     }
 
     /** Waits for every compose healthcheck URL to answer 200; fails at once when a service process dies. */

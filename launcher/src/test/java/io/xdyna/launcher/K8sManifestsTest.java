@@ -37,4 +37,18 @@ class K8sManifestsTest {
         }
         Files.deleteIfExists(out);
     }
+
+    @Test
+    @DisplayName("check.py --self-test: each check catches a manifest broken on purpose")
+    void checkPyCatchesWhatItIsFor() throws Exception {
+        assumeTrue(DeploymentFiles.onPath("python3"), "python3 not on the PATH");
+        Path root = TestPaths.repoRoot();
+        Process p = new ProcessBuilder("python3", root.resolve("deploy/k8s/tools/check.py").toString(), "--self-test")
+                .directory(root.toFile()).redirectErrorStream(true).start();
+        String log = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor(5, TimeUnit.MINUTES)).isTrue();
+        assumeTrue(!log.contains("No module named 'yaml'"), "python3 has no PyYAML");
+        assertThat(p.exitValue()).as(log).isZero();
+        assertThat(log).doesNotContain("MISSED");
+    }
 }
