@@ -1,5 +1,7 @@
 package io.xdyna.launcher;
 
+import io.xdyna.testkit.KafkaBroker;
+import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,8 +63,10 @@ final class ImageRun {
     private static void shim(Path bin, String name, String mainClass) throws IOException {
         Path f = bin.resolve(name);
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Files.writeString(f, "#!/bin/sh\nexec '" + java + "' -Xmx256m -XX:TieredStopAtLevel=1 -cp '"
-                + System.getProperty("java.class.path") + "' " + mainClass + " \"$@\"\n");
+        String cp = System.getProperty("java.class.path") + File.pathSeparator
+                + System.getProperty(KafkaBroker.IMAGE_TOOLS_PROPERTY, "");
+        Files.writeString(f, "#!/bin/sh\nexec '" + java + "' -Xmx256m -XX:TieredStopAtLevel=1 -cp '" + cp + "' "
+                + mainClass + " \"$@\"\n");
         Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rwxr-xr-x"));
     }
 

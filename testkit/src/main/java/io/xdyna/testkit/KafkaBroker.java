@@ -119,7 +119,7 @@ public final class KafkaBroker implements AutoCloseable {
         Path log = dataDir.resolve("image-setup.log");
         Process setup = JavaProcess.of("kafka.docker.KafkaDockerWrapper").args("setup", "--default-configs-dir",
                         defaults.toString(), "--mounted-configs-dir", mounted.toString(), "--final-configs-dir",
-                        config.toString()).heap("512m")
+                        config.toString()).heap("512m").classpath(imageClasspath())
                 .jvmOptions("-Xms64m", "-Dlogback.configurationFile=" + logConfigFile())
                 .cleanEnvironment().env(env).logFile(log).start();
         try {
@@ -135,6 +135,20 @@ public final class KafkaBroker implements AutoCloseable {
             throw new IllegalStateException("interrupted while configuring Kafka as the image does", e);
         }
     }
+
+    /**
+     * This JVM's classpath plus what the apache/kafka image has besides the broker jars (log4j, which the
+     * image's wrapper needs, and kafka-tools), from the system property {@value #IMAGE_TOOLS_PROPERTY}
+     * when the build provides it.
+     */
+    static String imageClasspath() {
+        String extra = System.getProperty(IMAGE_TOOLS_PROPERTY, "");
+        String own = System.getProperty("java.class.path");
+        return extra.isBlank() ? own : own + java.io.File.pathSeparator + extra;
+    }
+
+    /** Extra classpath entries for image-configured brokers and the image's command-line tools. */
+    public static final String IMAGE_TOOLS_PROPERTY = "xdyna.kafka.tools.classpath";
 
     private static boolean isBlank(String s) {
         return s == null || s.isBlank();
@@ -322,6 +336,7 @@ public final class KafkaBroker implements AutoCloseable {
 
     private Process java(String mainClass, List<String> args, Path log, boolean dieWithParent) {
         return JavaProcess.of(mainClass).args(args).heap("512m")
+                .classpath(imageEnv != null ? imageClasspath() : System.getProperty("java.class.path"))
                 .jvmOptions("-Xms64m", "-Dlogback.configurationFile=" + logConfigFile())
                 // the shared logback.xml reads these if the explicit config above is ever ignored
                 .env("XDYNA_LOG_LEVEL", "WARN").env("XDYNA_LOG_FORMAT", "text")
