@@ -18,7 +18,8 @@ RUN python -c "import sys, torch; v = torch.__version__.split('+')[0]; c = torch
     && test -f /opt/libtorch/libtorch.so
 RUN apt-get update && apt-get install -y --no-install-recommends openjdk-17-jre-headless curl \
     && rm -rf /var/lib/apt/lists/* \
-    && useradd --uid 10001 --user-group --create-home --home-dir /home/xdyna --shell /usr/sbin/nologin xdyna
+    && groupadd --gid 10001 xdyna \
+    && useradd --uid 10001 --gid 10001 --create-home --home-dir /home/xdyna --shell /usr/sbin/nologin xdyna
 WORKDIR /app
 COPY --from=build /src/animator/target/lib /app/lib
 COPY --from=build /src/animator/target/classes /app/classes

@@ -9,7 +9,8 @@ RUN mvn -B -q -DskipTests package -pl pose-extractor -am
 
 FROM eclipse-temurin:17.0.13_11-jre-noble
 RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/* \
-    && useradd --uid 10001 --user-group --create-home --home-dir /home/xdyna --shell /usr/sbin/nologin xdyna
+    && groupadd --gid 10001 xdyna \
+    && useradd --uid 10001 --gid 10001 --create-home --home-dir /home/xdyna --shell /usr/sbin/nologin xdyna
 WORKDIR /app
 COPY --from=build /src/pose-extractor/target/lib /app/lib
 COPY --from=build /src/pose-extractor/target/classes /app/classes
