@@ -90,10 +90,6 @@ final class DeploymentFiles {
             }
             throw new AssertionError(name + ": copies no <module>/target/lib to /app/lib: " + copies);
         }
-
-        String entrypointJoined() {
-            return String.join(" ", entrypoint);
-        }
     }
 
     static List<String> imageNames() {
