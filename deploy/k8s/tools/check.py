@@ -7,9 +7,15 @@
    time: selectors that match nothing, probes on undeclared ports, references to missing ConfigMaps,
    Secrets, keys and claims, autoscalers pointing at nothing or fighting a fixed `replicas`, KEDA triggers
    whose bootstrap servers, topics or groups differ from what the services are configured with, and the
-   animator's GPU, model volume and shutdown settings.
+   animator's GPU, model volume and shutdown settings; and, on every render: every namespaced object in the
+   overlay's namespace; every pod non-root (runAsNonRoot with a numeric non-root runAsUser, matching our
+   images' USER); no floating image tags; ports and probe paths as the code serves them (read from the
+   services' config records and ManagementRoutes); the animator's liveness failing while its model cannot
+   load (AnimatorService.notLiveReasons) and no startupProbe that would hide it; no Ingress path reaching
+   /metrics or /health; a model volume that starts with the bundles (a data source, or model-sync).
 
-Usage: python3 deploy/k8s/tools/check.py        (exit status 1 on any problem)
+Usage: python3 deploy/k8s/tools/check.py              (exit status 1 on any problem)
+       python3 deploy/k8s/tools/check.py --self-test  (each check catches a manifest broken on purpose)
 """
 import re
 import os
@@ -21,11 +27,90 @@ import tempfile
 import yaml
 
 K8S = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-SERVICES = {"gateway": 8080, "pose-extractor": 8081, "animator": 8082, "encoder": 8083}
+REPO = os.path.normpath(os.path.join(K8S, "..", ".."))
+CONFIG_SOURCES = {
+    "gateway": ("gateway/src/main/java/io/xdyna/gateway/GatewayConfig.java", "XDYNA_HTTP_PORT"),
+    "pose-extractor": ("pose-extractor/src/main/java/io/xdyna/pose/service/PoseExtractorConfig.java",
+                       "XDYNA_MANAGEMENT_PORT"),
+    "animator": ("animator/src/main/java/io/xdyna/animator/service/AnimatorConfig.java", "XDYNA_MANAGEMENT_PORT"),
+    "encoder": ("encoder/src/main/java/io/xdyna/encoder/service/EncoderConfig.java", "XDYNA_MANAGEMENT_PORT"),
+}
+IMAGE_USER = {}  # our image name -> the numeric USER of its Dockerfile
+
+
+def read(rel):
+    with open(os.path.join(REPO, rel)) as fh:
+        return fh.read()
+
+
+def code_ports():
+    """The port each service listens on by default, from its config record: env.integer("VAR", port, ...)."""
+    ports = {}
+    for svc, (src, var) in CONFIG_SOURCES.items():
+        m = re.search(r'env\.integer\("' + var + r'",\s*(\d+)', read(src))
+        ports[svc] = int(m.group(1)) if m else None
+    return ports
+
+
+def code_health_paths():
+    src = read("shared/src/main/java/io/xdyna/shared/service/ManagementRoutes.java")
+    return set(re.findall(r'router\.get\("(/[^"]*)"\)', src))
+
+
+def public_gateway_paths():
+    """What the gateway serves to users: the API under /v1 and the web app's files (webroot)."""
+    api = re.findall(r'router\.route\("(/v1)/\*"\)', read("gateway/src/main/java/io/xdyna/gateway/api/JobsApi.java"))
+    webroot = os.path.join(REPO, "gateway/src/main/resources/webroot")
+    files = sorted("/" + f for f in os.listdir(webroot))
+    return set(api[:1]), files
+
+
+def dockerfile_users():
+    d = os.path.join(REPO, "deploy", "docker")
+    for f in os.listdir(d):
+        if f.endswith(".Dockerfile"):
+            users = re.findall(r"^USER\s+(\S+)", read(os.path.join("deploy", "docker", f)), re.M)
+            IMAGE_USER["xdyna/" + f[:-len(".Dockerfile")]] = users[-1].split(":")[0] if users else None
+
+
+def pinned(image):
+    """A full version (x.y.z), a MinIO RELEASE tag or a digest; not latest, not 17-jre, not untagged."""
+    if "@sha256:" in image:
+        return True
+    tag = image.rsplit("/", 1)[-1].partition(":")[2]
+    return bool(tag) and tag != "latest" and (re.search(r"\d+\.\d+\.\d+", tag) or tag.startswith("RELEASE."))
+
+
+# Memory each service needs outside the Java heap (GiB), estimates: the animator's libtorch/CUDA/cuDNN
+# libraries (about 3 GB mapped), the CUDA context's host side (about 1.5 GiB) and the float16 bundle
+# (about 6 GB) read host-side while it is loaded; ONNX Runtime with DWPose, OpenCV and FFmpeg frames in the
+# pose extractor; FFmpeg's encoder; Netty buffers and FFmpeg probing in the gateway. The dev overlay runs
+# the tiny fixture bundles. The heap is the container limit times the image's -XX:MaxRAMPercentage.
+NATIVE_HEADROOM_GIB = {"animator": 12, "pose-extractor": 2, "encoder": 1.5, "gateway": 0.5}
+NATIVE_HEADROOM_DEV_GIB = {"animator": 1, "pose-extractor": 1, "encoder": 1, "gateway": 0.5}
+
+
+def max_ram_percentage(svc):
+    m = re.search(r"MaxRAMPercentage=(\d+(?:\.\d+)?)", read(f"deploy/docker/{svc}.Dockerfile"))
+    return float(m.group(1)) if m else 25.0  # the JVM's default
+
+
+def gib(quantity):
+    units = {"Ki": 2 ** -20, "Mi": 2 ** -10, "Gi": 1, "Ti": 2 ** 10, "K": 1e3 / 2 ** 30, "M": 1e6 / 2 ** 30,
+             "G": 1e9 / 2 ** 30}
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)([KMGT]i?)?", str(quantity))
+    return float(m.group(1)) * (units[m.group(2)] if m.group(2) else 2 ** -30)
+
+
+SERVICES = code_ports()
+HEALTH = code_health_paths()
+dockerfile_users()
 # Secrets the operator creates out of band (never committed), with the keys the services read.
 # The base is only rendered, never applied on its own: overlays supply the Secret.
 EXTERNAL_SECRETS = {"gpu-fleet": {"xdyna-secrets"}, "base": {"xdyna-secrets"}}
 WORKLOADS = ("Deployment", "StatefulSet", "Job")
+CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding", "PersistentVolume", "StorageClass",
+                  "CustomResourceDefinition", "PriorityClass", "IngressClass", "ClusterTriggerAuthentication"}
 
 
 def parse_all():
@@ -50,8 +135,24 @@ def renderer():
     return None
 
 
+def rebase(kustomization, src, dst):
+    """A copy of a kustomization whose file references work from directory dst."""
+    k = dict(kustomization)
+
+    def fix(p):
+        return p if os.path.isabs(p) else os.path.relpath(os.path.join(src, p), dst)
+    for key in ("resources", "components"):
+        if k.get(key):
+            k[key] = [fix(p) for p in k[key]]
+    if k.get("patches"):
+        k["patches"] = [dict(p, path=fix(p["path"])) if "path" in p else p for p in k["patches"]]
+    return k
+
+
 def render(cmd, path):
-    out = subprocess.run(cmd + [path], capture_output=True, text=True)
+    # wrappers made by main() refer to files of the overlay they copy, outside their own folder
+    extra = ["--load-restrictor", "LoadRestrictionsNone"] if not path.startswith(K8S) else []
+    out = subprocess.run(cmd + extra + [path], capture_output=True, text=True)
     if out.returncode != 0:
         raise RuntimeError(out.stderr.strip())
     return [d for d in yaml.safe_load_all(out.stdout) if d]
@@ -68,8 +169,24 @@ def matches(selector, labels):
     return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
 
 
-def check(name, docs):
+def check_namespaces(docs):
+    """Every namespaced object lands in the overlay's one Namespace: an object rendered without one goes to
+    whatever namespace kubectl's context has (or `default`), where e.g. a ScaledObject finds no target."""
     errs = []
+    spaces = [d["metadata"]["name"] for d in docs if d["kind"] == "Namespace"]
+    if len(spaces) != 1:
+        return [f"expected one Namespace in the render, found {spaces}"]
+    for d in docs:
+        if d["kind"] in CLUSTER_SCOPED:
+            continue
+        ns = d["metadata"].get("namespace")
+        if ns != spaces[0]:
+            errs.append(f"{d['kind']}/{d['metadata']['name']}: namespace {ns!r}, not the overlay's {spaces[0]!r}")
+    return errs
+
+
+def check(name, docs):
+    errs = check_namespaces(docs)
     by_kind = {}
     for d in docs:
         by_kind.setdefault(d["kind"], {})[d["metadata"]["name"]] = d
@@ -115,6 +232,26 @@ def check(name, docs):
             image = c.get("image", "")
             if ":" not in image.rsplit("/", 1)[-1]:
                 errs.append(f"{cwhere}: image {image} has no tag")
+            elif not pinned(image) and not (name in ("dev", "base") and image.startswith("xdyna/") and image.endswith(":dev")):
+                errs.append(f"{cwhere}: image {image} floats (pin a full version, a RELEASE tag or a digest)")
+            psc, csc = spec.get("securityContext", {}), c.get("securityContext", {})
+            non_root = csc.get("runAsNonRoot", psc.get("runAsNonRoot"))
+            uid = csc.get("runAsUser", psc.get("runAsUser"))
+            if non_root is not True:
+                errs.append(f"{cwhere}: runAsNonRoot is not true")
+            if not isinstance(uid, int) or uid == 0:
+                errs.append(f"{cwhere}: runAsUser {uid!r} is not a numeric non-root uid (runAsNonRoot cannot verify"
+                            f" a named USER)")
+            # our images, whatever registry the overlay moved them to: <registry>/xdyna/<svc>:<tag>
+            repo = image.split("@")[0]
+            repo = repo.rsplit(":", 1)[0] if ":" in repo.rsplit("/", 1)[-1] else repo
+            base = "xdyna/" + repo.rsplit("/", 1)[-1] if ("/" + repo).endswith("/xdyna/" + repo.rsplit("/", 1)[-1]) \
+                else repo
+            if base in IMAGE_USER:
+                if IMAGE_USER[base] is None or IMAGE_USER[base] in ("0", "root"):
+                    errs.append(f"{cwhere}: deploy/docker/{base[6:]}.Dockerfile has no non-root USER")
+                elif isinstance(uid, int) and str(uid) != IMAGE_USER[base]:
+                    errs.append(f"{cwhere}: runAsUser {uid} differs from the image's USER {IMAGE_USER[base]}")
             if "requests" not in c.get("resources", {}):
                 errs.append(f"{cwhere}: no resource requests")
             ports = {p.get("name"): p["containerPort"] for p in c.get("ports", [])}
@@ -155,6 +292,25 @@ def check(name, docs):
             paths = {p: c.get(p, {}).get("httpGet", {}).get("path") for p in ("readinessProbe", "livenessProbe")}
             if paths != {"readinessProbe": "/health/ready", "livenessProbe": "/health/live"}:
                 errs.append(f"{where}: probes are {paths}, expected /health/ready and /health/live")
+            for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+                http = c.get(probe, {}).get("httpGet")
+                if http:
+                    if http.get("path") not in HEALTH:
+                        errs.append(f"{where}: {probe} path {http.get('path')} is not served (ManagementRoutes: "
+                                    f"{sorted(HEALTH)})")
+                    named = {p.get("name"): p["containerPort"] for p in c.get("ports", [])}
+                    if named.get(http["port"], http["port"]) != port:
+                        errs.append(f"{where}: {probe} on port {http['port']}, the service listens on {port}")
+            limit = c.get("resources", {}).get("limits", {}).get("memory")
+            if limit is None:
+                errs.append(f"{where}: no memory limit")
+            else:
+                pct = max_ram_percentage(app)
+                off_heap = gib(limit) * (1 - pct / 100)
+                need = (NATIVE_HEADROOM_DEV_GIB if name == "dev" else NATIVE_HEADROOM_GIB)[app]
+                if off_heap < need:
+                    errs.append(f"{where}: MaxRAMPercentage={pct:g} of a {limit} limit leaves {off_heap:.1f} GiB outside"
+                                f" the heap; {app} needs about {need} GiB there (native libraries, buffers)")
             cenv = {e["name"]: e.get("value") for e in c.get("env", [])}
             if app != "gateway" and cenv.get("XDYNA_MANAGEMENT_PORT") != str(port):
                 errs.append(f"{where}: XDYNA_MANAGEMENT_PORT is {cenv.get('XDYNA_MANAGEMENT_PORT')}, not {port}")
@@ -162,6 +318,14 @@ def check(name, docs):
                 errs.append(f"{where}: XDYNA_HTTP_PORT is not {port}")
         if kind == "Deployment" and app == "animator":
             c = spec["containers"][0]
+            # a bundle that can never load must fail liveness (the container restarts and re-reads the volume)
+            # rather than leave an unready pod on a GPU: the code has to say so, and no startupProbe on the
+            # same endpoint may hold the liveness probe off for its whole window
+            if "notLiveReasons" not in read("animator/src/main/java/io/xdyna/animator/service/AnimatorService.java"):
+                errs.append(f"{where}: AnimatorService does not fail /health/live when its model cannot load")
+            if c.get("startupProbe", {}).get("httpGet", {}).get("path") == "/health/live":
+                errs.append(f"{where}: startupProbe on /health/live: a model that never loads is only noticed after "
+                            f"the whole startup window; probe the port (tcpSocket) instead")
             cenv = {e["name"]: e.get("value") for e in c.get("env", [])}
             gpu = c.get("resources", {}).get("limits", {}).get("nvidia.com/gpu")
             if cenv.get("XDYNA_MODEL_DIR") != "/models/xdyna":
@@ -200,8 +364,21 @@ def check(name, docs):
                 cports = [cp for c in pod_spec(workloads[t])["containers"] for cp in c.get("ports", [])]
                 if tp not in [cp.get("name") for cp in cports] + [cp["containerPort"] for cp in cports]:
                     errs.append(f"Service/{n}: targetPort {tp} not declared by {t[1]}")
+    api, webroot = public_gateway_paths()
     for n, ing in by_kind.get("Ingress", {}).items():
         for r in ing["spec"].get("rules", []):
+            exposed = []
+            for p in r.get("http", {}).get("paths", []):
+                path, ptype = p["path"], p.get("pathType")
+                exposed.append(path)
+                for internal in sorted(HEALTH):
+                    hit = internal == path if ptype == "Exact" else (
+                        path == "/" or internal == path or internal.startswith(path.rstrip("/") + "/"))
+                    if hit:
+                        errs.append(f"Ingress/{n}: path {path} ({ptype}) exposes {internal} to the internet")
+            for want in sorted(api) + webroot + ["/"]:
+                if want not in exposed:
+                    errs.append(f"Ingress/{n}: the gateway serves {want} to users but no Ingress path routes it")
             for p in r.get("http", {}).get("paths", []):
                 svc = p["backend"]["service"]
                 s = by_kind.get("Service", {}).get(svc["name"])
@@ -250,6 +427,15 @@ def check(name, docs):
         script = " ".join(" ".join(c.get("args", [])) for c in job["spec"]["template"]["spec"]["containers"])
         if "kafka-topics.sh" in script and not re.search(r"jobs\.conditions\"?\s*\\?\s*--partitions 1\b", script):
             errs.append(f"Job/{n}: does not create {queue} with --partitions 1")
+    if name != "dev":
+        claim = pvcs.get("xdyna-models")
+        writers = [n for n, j in by_kind.get("Job", {}).items()
+                   for c in j["spec"]["template"]["spec"]["containers"]
+                   for m in c.get("volumeMounts", []) if m["mountPath"] == "/models" and not m.get("readOnly")]
+        if claim is not None and name != "base" and not (claim["spec"].get("dataSourceRef") or claim["spec"].get(
+                "dataSource")) and not writers:
+            errs.append("PersistentVolumeClaim/xdyna-models: provisioned empty (no dataSource/dataSourceRef) and no "
+                        "Job fills it: every animator and pose extractor would wait for a bundle that never comes")
     for where, target in scaled:
         d = workloads.get(("Deployment", target))
         if d is None:
@@ -262,7 +448,63 @@ def check(name, docs):
     return errs
 
 
+def self_test(cmd):
+    """Each check catches the defect it is for: break a good gpu-fleet render one way at a time."""
+    import copy
+    good = render(cmd, os.path.join(K8S, "overlays", "gpu-fleet"))
+    assert not check("gpu-fleet", good), check("gpu-fleet", good)
+
+    def find(docs, kind, name):
+        return next(d for d in docs if d["kind"] == kind and d["metadata"]["name"] == name)
+
+    def pod(docs, name):
+        return find(docs, "Deployment", name)["spec"]["template"]["spec"]
+
+    def drop_namespace(docs):
+        del find(docs, "ScaledObject", "animator")["metadata"]["namespace"]
+
+    def root_pod(docs):
+        del pod(docs, "encoder")["securityContext"]["runAsNonRoot"]
+
+    def floating(docs):
+        pod(docs, "gateway")["containers"][0]["image"] = "registry.example.com/xdyna/gateway:latest"
+
+    def wrong_port(docs):
+        pod(docs, "encoder")["containers"][0]["livenessProbe"]["httpGet"]["path"] = "/healthz"
+
+    def liveness_hidden(docs):
+        pod(docs, "animator")["containers"][0]["startupProbe"] = {"httpGet": {"path": "/health/live",
+                                                                             "port": "management"}}
+
+    def metrics_public(docs):
+        find(docs, "Ingress", "gateway")["spec"]["rules"][0]["http"]["paths"].append(
+            {"path": "/", "pathType": "Prefix", "backend": {"service": {"name": "gateway", "port": {"name": "http"}}}})
+
+    def empty_models(docs):
+        docs.remove(find(docs, "Job", "xdyna-model-sync"))
+
+    cases = {"namespace": drop_namespace, "runAsNonRoot": root_pod, "floats": floating, "/healthz": wrong_port,
+             "startupProbe on /health/live": liveness_hidden, "exposes /metrics": metrics_public,
+             "provisioned empty": empty_models}
+    failed = []
+    for expect, breaker in cases.items():
+        docs = copy.deepcopy(good)
+        breaker(docs)
+        errs = check("gpu-fleet", docs)
+        ok = any(expect in e for e in errs)
+        print(f"self-test {breaker.__name__}: {'caught' if ok else 'MISSED'} {errs[:1]}")
+        if not ok:
+            failed.append(breaker.__name__)
+    return 1 if failed else 0
+
+
 def main():
+    if "--self-test" in sys.argv:
+        cmd = renderer()
+        if cmd is None:
+            print("neither kubectl nor kustomize on the PATH: self-test skipped")
+            return 0
+        return self_test(cmd)
     count, problems = parse_all()
     print(f"parsed {count} YAML documents under {os.path.relpath(K8S)}: "
           f"{'OK' if not problems else str(len(problems)) + ' problem(s)'}")
@@ -276,13 +518,20 @@ def main():
     for o in sorted(os.listdir(os.path.join(K8S, "overlays"))):
         targets[o] = os.path.join(K8S, "overlays", o)
     with tempfile.TemporaryDirectory() as tmp:
+        # a component is enabled the way the operator enables it: uncommented in gpu-fleet's own
+        # `components:` list, so the overlay's namespace and patches apply to what it adds
+        fleet = targets["gpu-fleet"]
+        with open(os.path.join(fleet, "kustomization.yaml")) as fh:
+            fleet_k = yaml.safe_load(fh)
         for comp in sorted(os.listdir(os.path.join(K8S, "components"))):
             d = os.path.join(tmp, "gpu-fleet+" + comp)
             os.makedirs(d)
+            k = rebase(fleet_k, fleet, d)
+            extra = os.path.relpath(os.path.join(K8S, "components", comp), d)
+            if extra not in (k.get("components") or []):
+                k["components"] = (k.get("components") or []) + [extra]
             with open(os.path.join(d, "kustomization.yaml"), "w") as fh:
-                yaml.safe_dump({"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
-                                "resources": [os.path.relpath(targets["gpu-fleet"], d)],
-                                "components": [os.path.relpath(os.path.join(K8S, "components", comp), d)]}, fh)
+                yaml.safe_dump(k, fh)
             targets["gpu-fleet+" + comp] = d
         for name, path in targets.items():
             try:

@@ -49,6 +49,51 @@ class ComposeFileTest {
         assertThat(reservation).contains("nvidia").contains("gpu");
     }
 
+    @Test
+    void longRunningServicesRestartAndOneShotJobsDoNot() throws IOException {
+        Map<String, Map<String, Object>> services = DeploymentFiles.composeServices();
+        for (String svc : List.of("kafka", "minio", "gateway", "pose-extractor", "animator", "encoder")) {
+            assertThat(services.get(svc).get("restart")).as(svc + " restart policy (a crash or a reboot of the"
+                    + " host must bring it back)").isIn("unless-stopped", "always");
+        }
+        for (String svc : List.of("kafka-init", "minio-init")) {
+            assertThat(services.get(svc).get("restart")).as(svc + " is one-shot").isEqualTo("no");
+        }
+    }
+
+    @Test
+    void imagesArePinnedAndPortsArePublishedOnLocalhostByDefault() throws IOException {
+        Map<String, Map<String, Object>> services = DeploymentFiles.composeServices();
+        for (Map.Entry<String, Map<String, Object>> e : services.entrySet()) {
+            Object image = e.getValue().get("image");
+            if (image != null) {
+                assertThat(ImageContentsTest.pinned((String) image)).as(e.getKey() + " image " + image + " floats")
+                        .isTrue();
+            }
+            Object ports = e.getValue().get("ports");
+            if (ports != null) {
+                for (Object p : (List<?>) ports) {
+                    String published = DeploymentFiles.interpolate(String.valueOf(p));
+                    assertThat(published).as(e.getKey() + " publishes " + p + ": with the default credentials only"
+                            + " on 127.0.0.1 unless the operator says otherwise").startsWith("127.0.0.1:");
+                }
+            }
+        }
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void healthchecksProbeReadinessOnThePortEachServiceListensOn() throws IOException {
+        Map<String, Map<String, Object>> services = DeploymentFiles.composeServices();
+        for (String svc : DeploymentFiles.imageNames()) {
+            Map<String, String> env = DeploymentFiles.composeEnvironment(svc);
+            String port = svc.equals("gateway") ? env.get("XDYNA_HTTP_PORT") : env.get("XDYNA_MANAGEMENT_PORT");
+            String check = ImageRun.healthcheckScript(services.get(svc));
+            assertThat(check).as(svc).contains("http://localhost:" + port + "/health/ready");
+            assertThat(DeploymentFiles.image(svc).exposed()).as(svc + " image EXPOSE").contains(port);
+        }
+    }
+
     private static String allJavaSources(Path root) throws IOException {
         StringBuilder all = new StringBuilder();
         try (Stream<Path> files = Files.walk(root)) {

@@ -39,6 +39,7 @@ public final class JavaProcess {
     private Path logFile;
     private Path workingDir;
     private boolean dieWithParent;
+    private boolean inheritEnvironment = true;
 
     private JavaProcess(String mainClass) {
         this.mainClass = Objects.requireNonNull(mainClass, "mainClass");
@@ -80,6 +81,15 @@ public final class JavaProcess {
     /** Environment variables on top of this process's environment. */
     public JavaProcess env(Map<String, String> values) {
         env.putAll(values);
+        return this;
+    }
+
+    /**
+     * Starts the child with only the variables given by {@link #env} (as a container gets only its
+     * image's and its own), not on top of this process's environment.
+     */
+    public JavaProcess cleanEnvironment() {
+        this.inheritEnvironment = false;
         return this;
     }
 
@@ -145,6 +155,9 @@ public final class JavaProcess {
     /** Starts the child; it keeps running until it exits or is stopped. */
     public Process start() {
         ProcessBuilder pb = new ProcessBuilder(command()).redirectErrorStream(true);
+        if (!inheritEnvironment) {
+            pb.environment().clear();
+        }
         pb.environment().putAll(env);
         if (workingDir != null) {
             pb.directory(workingDir.toFile());

@@ -42,15 +42,116 @@ public final class KafkaBroker implements AutoCloseable {
     private final int port;
     private final int controllerPort;
     private final Map<String, String> overrides;
+    /** The container environment of {@link #startAsImage}; null for a broker with this class's own settings. */
+    private final Map<String, String> imageEnv;
     private Process process;
     private long lastStartMillis;
 
-    private KafkaBroker(Path dataDir, boolean temporary, int port, int controllerPort, Map<String, String> overrides) {
+    private KafkaBroker(Path dataDir, boolean temporary, int port, int controllerPort, Map<String, String> overrides,
+            Map<String, String> imageEnv) {
         this.dataDir = dataDir;
         this.temporary = temporary;
         this.port = port;
         this.controllerPort = controllerPort;
         this.overrides = Map.copyOf(overrides);
+        this.imageEnv = imageEnv == null ? null : Map.copyOf(imageEnv);
+    }
+
+    /** The cluster id the apache/kafka image's {@code configureDefaults} sets when CLUSTER_ID is unset. */
+    static final String IMAGE_DEFAULT_CLUSTER_ID = "5L6g3nShT-eMCtK--X86sw";
+
+    /**
+     * A broker configured exactly as the {@code apache/kafka} image configures itself from its
+     * container environment, and nothing else: the image's {@code configureDefaults} and {@code
+     * configure} steps (CLUSTER_ID default; KAFKA_LISTENERS derived from KAFKA_ADVERTISED_LISTENERS when
+     * unset), then the image's own {@code kafka.docker.KafkaDockerWrapper setup} (shipped in kafka_2.13:
+     * every {@code KAFKA_*} variable but the JVM/log ones becomes a server.properties line, {@code _} to
+     * {@code .}, {@code __} to {@code _}, {@code ___} to {@code -}; then it formats the storage), then {@code
+     * kafka.Kafka} on the result. None of this class's test settings are added, so a configuration the
+     * broker refuses fails the start with the broker's own message.
+     *
+     * @param containerEnv the container's environment, with host names, ports and paths already mapped to
+     *     this machine: listeners on {@code 127.0.0.1:port} and {@code 127.0.0.1:controllerPort}, log dirs
+     *     under {@code dataDir}
+     * @param dataDir where the generated configuration, the log and the broker's output go
+     */
+    public static KafkaBroker startAsImage(Map<String, String> containerEnv, Path dataDir, int port, int controllerPort) {
+        try {
+            Path dir = dataDir.toAbsolutePath();
+            Files.createDirectories(dir);
+            ensureNotInUse(dir);
+            KafkaBroker b = new KafkaBroker(dir, false, port, controllerPort, Map.of(), containerEnv);
+            try {
+                b.setupLikeImage();
+                b.launch();
+            } catch (RuntimeException e) {
+                b.close();
+                throw e;
+            }
+            return b;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The server.properties the image's wrapper wrote, for {@link #startAsImage} brokers. */
+    public Path imageConfigDir() {
+        return dataDir.resolve("image-config");
+    }
+
+    private void setupLikeImage() throws IOException {
+        Map<String, String> env = new java.util.LinkedHashMap<>(imageEnv);
+        // configureDefaults
+        env.putIfAbsent("CLUSTER_ID", IMAGE_DEFAULT_CLUSTER_ID);
+        // configure: "LISTENERS is derived from ADVERTISED_LISTENERS by replacing hosts with 0.0.0.0"
+        String roles = env.get("KAFKA_PROCESS_ROLES");
+        if (roles != null && roles.equals("controller") && env.containsKey("KAFKA_ADVERTISED_LISTENERS")) {
+            throw new IllegalStateException("KAFKA_ADVERTISED_LISTENERS is not supported on a KRaft controller.");
+        }
+        if (isBlank(env.get("KAFKA_LISTENERS")) && !"controller".equals(roles)
+                && !isBlank(env.get("KAFKA_ADVERTISED_LISTENERS"))) {
+            env.put("KAFKA_LISTENERS", env.get("KAFKA_ADVERTISED_LISTENERS").replaceAll("://[^:]*:", "://0.0.0.0:"));
+        }
+        Path defaults = Files.createDirectories(dataDir.resolve("image-defaults"));
+        Path mounted = Files.createDirectories(dataDir.resolve("image-mounted"));
+        Path config = Files.createDirectories(imageConfigDir());
+        writeLogConfig();
+        Path log = dataDir.resolve("image-setup.log");
+        Process setup = JavaProcess.of("kafka.docker.KafkaDockerWrapper").args("setup", "--default-configs-dir",
+                        defaults.toString(), "--mounted-configs-dir", mounted.toString(), "--final-configs-dir",
+                        config.toString()).heap("512m").classpath(imageClasspath())
+                .jvmOptions("-Xms64m", "-Dlogback.configurationFile=" + logConfigFile())
+                .cleanEnvironment().env(env).logFile(log).start();
+        try {
+            boolean done = setup.waitFor(120, TimeUnit.SECONDS);
+            // the image's configure script accepts "already formatted" on a restart
+            if (!done || setup.exitValue() != 0 && !tail(log).toLowerCase(java.util.Locale.ROOT)
+                    .contains("already formatted")) {
+                throw new IllegalStateException("the image's configuration step (KafkaDockerWrapper setup) failed: "
+                        + tail(log));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while configuring Kafka as the image does", e);
+        }
+    }
+
+    /**
+     * This JVM's classpath plus what the apache/kafka image has besides the broker jars (log4j, which the
+     * image's wrapper needs, and kafka-tools), from the system property {@value #IMAGE_TOOLS_PROPERTY}
+     * when the build provides it.
+     */
+    static String imageClasspath() {
+        String extra = System.getProperty(IMAGE_TOOLS_PROPERTY, "");
+        String own = System.getProperty("java.class.path");
+        return extra.isBlank() ? own : own + java.io.File.pathSeparator + extra;
+    }
+
+    /** Extra classpath entries for image-configured brokers and the image's command-line tools. */
+    public static final String IMAGE_TOOLS_PROPERTY = "xdyna.kafka.tools.classpath";
+
+    private static boolean isBlank(String s) {
+        return s == null || s.isBlank();
     }
 
     /**
@@ -78,7 +179,7 @@ public final class KafkaBroker implements AutoCloseable {
             int p = port == 0 ? Ports.free() : port;
             int cp = port == 0 ? Ports.free() : port + 1;
             ensureNotInUse(dir);
-            KafkaBroker b = new KafkaBroker(dir, temporary, p, cp, brokerOverrides);
+            KafkaBroker b = new KafkaBroker(dir, temporary, p, cp, brokerOverrides, null);
             try {
                 b.format();
                 b.launch();
@@ -149,7 +250,7 @@ public final class KafkaBroker implements AutoCloseable {
     }
 
     private Path propertiesFile() {
-        return dataDir.resolve("server.properties");
+        return imageEnv != null ? imageConfigDir().resolve("server.properties") : dataDir.resolve("server.properties");
     }
 
     private void format() throws IOException {
@@ -235,6 +336,7 @@ public final class KafkaBroker implements AutoCloseable {
 
     private Process java(String mainClass, List<String> args, Path log, boolean dieWithParent) {
         return JavaProcess.of(mainClass).args(args).heap("512m")
+                .classpath(imageEnv != null ? imageClasspath() : System.getProperty("java.class.path"))
                 .jvmOptions("-Xms64m", "-Dlogback.configurationFile=" + logConfigFile())
                 // the shared logback.xml reads these if the explicit config above is ever ignored
                 .env("XDYNA_LOG_LEVEL", "WARN").env("XDYNA_LOG_FORMAT", "text")

@@ -29,6 +29,15 @@ class JavaProcessIT {
     }
 
     @Test
+    void aCleanEnvironmentHasOnlyTheGivenVariables() throws Exception {
+        Path log = dir.resolve("clean.log");
+        Process p = JavaProcess.of(EnvDump.class).cleanEnvironment().env("ONLY_THIS", "1").heap("64m").logFile(log)
+                .start();
+        assertThat(p.waitFor()).isZero();
+        assertThat(Files.readAllLines(log, StandardCharsets.UTF_8)).containsExactly("ONLY_THIS=1");
+    }
+
+    @Test
     void commandLineUsesThisJavaAndClasspath() {
         List<String> cmd = JavaProcess.of("com.example.Main").heap("1g").args("a").command();
         assertThat(cmd.get(0)).startsWith(System.getProperty("java.home"));
@@ -87,6 +96,13 @@ class JavaProcessIT {
             System.out.println("env=" + System.getenv("ECHO_VAR"));
             System.out.println("prop=" + System.getProperty("echo.prop"));
             System.out.println("maxHeapMiB<=64:" + (Runtime.getRuntime().maxMemory() <= 64L * 1024 * 1024));
+        }
+    }
+
+    /** Prints its environment, one NAME=value a line, sorted. */
+    public static final class EnvDump {
+        public static void main(String[] args) {
+            new java.util.TreeMap<>(System.getenv()).forEach((k, v) -> System.out.println(k + "=" + v));
         }
     }
 

@@ -199,6 +199,18 @@ public final class AnimatorService implements ManagedService {
         return reasons;
     }
 
+    /**
+     * The bundle is read once, at start: one that failed to load (missing, incomplete, corrupt, or the
+     * wrong device) never loads in this process. Failing liveness makes Kubernetes restart the container,
+     * which reads the volume again, with back-off, instead of an unready pod holding its GPU forever.
+     */
+    @Override
+    public List<String> notLiveReasons() {
+        String problem = modelProblem;
+        return problem == null ? List.of() : List.of("the model bundle did not load and is only read at start;"
+                + " a restart retries: " + problem);
+    }
+
     /** The job id being animated now, or null. */
     public String currentJob() {
         return queue == null ? null : queue.currentJob();

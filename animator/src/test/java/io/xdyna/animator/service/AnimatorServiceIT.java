@@ -166,7 +166,8 @@ class AnimatorServiceIT {
     }
 
     @Test
-    @DisplayName("without a model bundle the service starts, says why on /health/ready and leaves jobs queued")
+    @DisplayName("without a model bundle the service starts, says why on /health/ready, fails /health/live and leaves"
+            + " jobs queued")
     void notReadyWithoutBundle() throws Exception {
         CommonConfig c = RealInfra.shared().newEnvironment("animator-nomodel");
         String missing = TestBundles.repoRoot().resolve("pretrained_weights/xdyna-absent").toString();
@@ -182,6 +183,12 @@ class AnimatorServiceIT {
             assertThat(ready.statusCode()).isEqualTo(503);
             assertThat(ready.body()).contains("model bundle directory " + missing + " does not exist")
                     .contains("pretrained_weights/README.md");
+            // it can never load in this process: liveness fails too, so Kubernetes restarts it (re-reading
+            // the volume) instead of leaving an unready pod on a GPU
+            HttpResponse<String> live = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+                    "http://127.0.0.1:" + port + "/health/live")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(live.statusCode()).isEqualTo(503);
+            assertThat(live.body()).contains("DOWN").contains("does not exist");
             Thread.sleep(3000);
             assertThat(tail.records).as("the job was not taken").isEmpty();
             } finally {

@@ -12,8 +12,24 @@ public final class ManagementRoutes {
     }
 
     public static void mount(Router router, String service, Readiness readiness, PrometheusMeterRegistry registry) {
-        router.get("/health/live").handler(ctx -> ctx.json(new JsonObject().put("status", "UP")
-                .put("service", service)));
+        mount(router, service, readiness, List::of, registry);
+    }
+
+    /**
+     * As above, with {@code /health/live} answering 503 and the reasons while {@code liveness} gives any:
+     * the process cannot recover by itself and should be restarted (Kubernetes' livenessProbe).
+     */
+    public static void mount(Router router, String service, Readiness readiness, Readiness liveness,
+            PrometheusMeterRegistry registry) {
+        router.get("/health/live").handler(ctx -> {
+            List<String> reasons = liveness.notReadyReasons();
+            JsonObject body = new JsonObject().put("status", reasons.isEmpty() ? "UP" : "DOWN").put("service", service);
+            if (!reasons.isEmpty()) {
+                body.put("reasons", new JsonArray(reasons));
+            }
+            ctx.response().setStatusCode(reasons.isEmpty() ? 200 : 503)
+                    .putHeader("content-type", "application/json").end(body.encode());
+        });
         router.get("/health/ready").handler(ctx -> ctx.vertx().<List<String>>executeBlocking(
                 readiness::notReadyReasons, false).onComplete(ar -> {
                     List<String> reasons = ar.succeeded() ? ar.result() : List.of("readiness check failed: " + ar.cause());

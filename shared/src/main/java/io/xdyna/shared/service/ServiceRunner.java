@@ -49,7 +49,7 @@ public final class ServiceRunner implements AutoCloseable {
     public Future<Integer> start(String host, int port) {
         return service.start(vertx, registry).compose(v -> {
             Router router = Router.router(vertx);
-            ManagementRoutes.mount(router, service.name(), service, registry);
+            ManagementRoutes.mount(router, service.name(), service, service::notLiveReasons, registry);
             service.routes(router);
             return vertx.createHttpServer().requestHandler(router).listen(port, host);
         }).map(s -> {
