@@ -30,6 +30,7 @@ if HERE not in sys.path:
 import torch  # noqa: E402
 
 import wrappers as W  # noqa: E402
+from attention_sdpa import HAS_FUSED_SDPA  # noqa: E402
 from bundle_io import (ANIMATOR_FORMAT, CLIP_MEAN, CLIP_STD, FORMAT_VERSION, BundleError,  # noqa: E402
                        check_files, file_entry, trace_save_verify, validate_animator_manifest,
                        write_json_atomic)
@@ -180,6 +181,9 @@ def export_animator(source, out_dir, roles, dtype, device, frames, height, width
         "dtype": "float16" if dtype == torch.float16 else "float32",
         # a trace fixes the device: the animator refuses a bundle traced for another one
         "device": device.type,
+        # fused attention keeps memory linear in the tokens; the maths fallback (a torch without
+        # scaled_dot_product_attention) holds L x L scores: MemoryEstimate counts them when false
+        "fusedAttention": bool(getattr(source, "fused_attention", HAS_FUSED_SDPA)),
         "embedDim": dims["embed_dim"],
         "textTokens": dims["text_tokens"],
         "imageTokens": dims["image_tokens"],
