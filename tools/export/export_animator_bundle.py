@@ -30,6 +30,7 @@ if HERE not in sys.path:
 import torch  # noqa: E402
 
 import wrappers as W  # noqa: E402
+from attention_sdpa import HAS_FUSED_SDPA  # noqa: E402
 from bundle_io import (ANIMATOR_FORMAT, CLIP_MEAN, CLIP_STD, FORMAT_VERSION, BundleError,  # noqa: E402
                        check_files, file_entry, trace_save_verify, validate_animator_manifest,
                        write_json_atomic)
@@ -82,6 +83,44 @@ def window_batch_geometry(role, frames, height, width):
     return None
 
 
+def optional_window_batch(role, wrapper, reference, dims, dtype, device, frames, height, width, seed,
+                          fp32_expected):
+    """The stacked-windows check's inputs for ``role`` (and its float32 reference for a float16 export).
+
+    Returns ``(optional, skipped)``: the (label, inputs) pairs for trace_save_verify's optional checks,
+    and result entries for a check that could not even be prepared. Whatever goes wrong here (out of
+    memory above all: the check doubles the batch) is recorded as ``passed: False`` and the export
+    goes on, with ``batchedWindows: false`` in the manifest; the wrapper is always back in ``dtype``.
+    """
+    batch_geo = window_batch_geometry(role, frames, height, width)
+    if batch_geo is None:
+        return [], []
+    try:
+        args = W.example_inputs(role, batch_geo, dims, dtype, device, seed)
+        if fp32_expected is not None:
+            with torch.no_grad():
+                try:
+                    wrapper.to(dtype=torch.float32)
+                    args32 = W.example_inputs(role, batch_geo, dims, torch.float32, device, seed)
+                    fp32_expected[WINDOW_BATCH_CHECK] = _detach(reference(*args32) if reference else wrapper(*args32))
+                finally:
+                    wrapper.to(dtype=dtype)
+        return [(WINDOW_BATCH_CHECK, args)], []
+    except Exception as err:  # noqa: BLE001 - an optional capability must never stop the export
+        if fp32_expected is not None:
+            fp32_expected.pop(WINDOW_BATCH_CHECK, None)
+        _free_device_memory(device)
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        log(f"  {role}: {WINDOW_BATCH_CHECK}: not checked ({reason}); recorded as batchedWindows false")
+        return [], [{"geometry": WINDOW_BATCH_CHECK, "passed": False, "error": reason[:300]}]
+
+
+def _free_device_memory(device):
+    gc.collect()
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+
+
 # ---- the export itself ---------------------------------------------------------------------------
 
 def export_animator(source, out_dir, roles, dtype, device, frames, height, width, check_frames,
@@ -120,19 +159,12 @@ def export_animator(source, out_dir, roles, dtype, device, frames, height, width
                     fp32_expected[label] = _detach(reference(*args) if reference else wrapper(*args))
             wrapper.to(dtype=dtype)
         geometries = [(label, W.example_inputs(role, geo, dims, dtype, device, seed)) for label, geo in geos]
-        batch_geo = window_batch_geometry(role, frames, height, width)
-        optional = [] if batch_geo is None else \
-            [(WINDOW_BATCH_CHECK, W.example_inputs(role, batch_geo, dims, dtype, device, seed))]
-        if optional and fp32_expected is not None:
-            with torch.no_grad():
-                wrapper.to(dtype=torch.float32)
-                args32 = W.example_inputs(role, batch_geo, dims, torch.float32, device, seed)
-                fp32_expected[WINDOW_BATCH_CHECK] = _detach(reference(*args32) if reference else wrapper(*args32))
-                wrapper.to(dtype=dtype)
+        optional, skipped = optional_window_batch(role, wrapper, reference, dims, dtype, device, frames, height,
+                                                  width, seed, fp32_expected)
         verification[role] = trace_save_verify(role, wrapper, geometries,
                                                os.path.join(staging, FILE_NAMES[role]), tolerance, log,
                                                reference=reference, fp32_expected=fp32_expected,
-                                               optional=optional)
+                                               optional=optional) + skipped
         del wrapper, reference, geometries, fp32_expected
         source.release(role)
         gc.collect()
@@ -147,6 +179,11 @@ def export_animator(source, out_dir, roles, dtype, device, frames, height, width
         "name": name,
         "kind": kind,
         "dtype": "float16" if dtype == torch.float16 else "float32",
+        # a trace fixes the device: the animator refuses a bundle traced for another one
+        "device": device.type,
+        # fused attention keeps memory linear in the tokens; the maths fallback (a torch without
+        # scaled_dot_product_attention) holds L x L scores: MemoryEstimate counts them when false
+        "fusedAttention": bool(getattr(source, "fused_attention", HAS_FUSED_SDPA)),
         "embedDim": dims["embed_dim"],
         "textTokens": dims["text_tokens"],
         "imageTokens": dims["image_tokens"],

@@ -92,6 +92,73 @@ def load_checkpoint_state(path):
     return {k.replace("module.", "") if "module." in k else k: v for k, v in state.items()}
 
 
+def git_head(repo):
+    """The commit checked out in ``repo``, or None when it cannot be told.
+
+    The exporter only reads the checkout, so git's "dubious ownership" check (a clone owned by root,
+    read by the non-root user the Docker export runs as) is waived for this one repository with
+    ``-c safe.directory=<repo>``. Without a usable git, .git/HEAD is read directly (a detached HEAD,
+    a loose ref or packed-refs).
+    """
+    try:
+        out = subprocess.run(["git", "-c", f"safe.directory={repo}", "-C", repo, "rev-parse", "HEAD"],
+                             check=True, capture_output=True, text=True).stdout.strip()
+        if out:
+            return out
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    return _read_git_head(repo)
+
+
+def _read_git_head(repo):
+    git_dir = os.path.join(repo, ".git")
+    try:
+        if os.path.isfile(git_dir):  # a worktree or submodule: "gitdir: <path>"
+            with open(git_dir, encoding="utf-8") as handle:
+                pointer = handle.read().strip()
+            if not pointer.startswith("gitdir:"):
+                return None
+            git_dir = os.path.join(repo, pointer[len("gitdir:"):].strip())
+        with open(os.path.join(git_dir, "HEAD"), encoding="utf-8") as handle:
+            head = handle.read().strip()
+        if not head.startswith("ref:"):
+            return head or None
+        ref = head[len("ref:"):].strip()
+        loose = os.path.join(git_dir, ref)
+        if os.path.isfile(loose):
+            with open(loose, encoding="utf-8") as handle:
+                return handle.read().strip() or None
+        packed = os.path.join(git_dir, "packed-refs")
+        if os.path.isfile(packed):
+            with open(packed, encoding="utf-8") as handle:
+                for line in handle:
+                    parts = line.strip().split(" ")
+                    if len(parts) == 2 and parts[1] == ref:
+                        return parts[0]
+    except OSError:
+        return None
+    return None
+
+
+CONTROLNET_WEIGHTS = ("diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.bin")
+
+
+def controlnet_from_folder(cls, folder, log):
+    """A ControlNet built from an initialisation folder: its weights when the folder has them, else
+    the architecture from config.json alone.
+
+    X-Dyna's S-Face initialisation (``controlnet2``) is published as config.json only: its checkpoint
+    replaces every weight (loaded strictly afterwards), so the initial values never matter. The
+    reference's ``from_pretrained`` would stop at the missing weights file; building from the config
+    gives the same network.
+    """
+    if _first_existing(folder, CONTROLNET_WEIGHTS):
+        return cls.from_pretrained(folder)
+    log(f"  {os.path.basename(folder.rstrip('/'))}: config.json only, building the ControlNet from it "
+        "(the checkpoint provides every weight)")
+    return cls.from_config(cls.load_config(folder))
+
+
 class XdynaSource:
     """Loads the real networks on demand; same interface as StandinSource in the exporter."""
 
@@ -103,6 +170,10 @@ class XdynaSource:
         self.config_path = args.config or os.path.join(self.repo, "configs", "x_dyna.yaml")
         self._preflight()
         self.dims = self._dims()
+        # before any network is loaded: a tokenizer problem must not surface after an hour of tracing
+        self.tokenizer = build_checked_tokenizer(os.path.join(self.paths["sd_path"], "tokenizer"),
+                                                 self.dims["text_tokens"])
+        self.log(f"preflight: fast tokenizer pads/truncates to {self.dims['text_tokens']} and matches CLIPTokenizer")
         self._cache = {}
         self._pending = {}
         self.patch = None
@@ -121,11 +192,7 @@ class XdynaSource:
     def _check_checkout(self, allow_other):
         if not os.path.isfile(os.path.join(self.repo, "animatediff", "models", "unet.py")):
             raise BundleError(f"{self.repo} is not an X-Dyna checkout (animatediff/models/unet.py missing)")
-        try:
-            head = subprocess.run(["git", "-C", self.repo, "rev-parse", "HEAD"], check=True,
-                                  capture_output=True, text=True).stdout.strip()
-        except (OSError, subprocess.CalledProcessError):
-            head = None
+        head = git_head(self.repo)
         if head != PINNED_XDYNA_COMMIT:
             message = (f"X-Dyna checkout {self.repo} is at {head or 'an unknown commit (no git)'}, "
                        f"the exporter is written against {PINNED_XDYNA_COMMIT}")
@@ -175,11 +242,13 @@ class XdynaSource:
                      "IP-Adapter image encoder", "image_encoder_path")
         need_file(p["ipadapter_path"], "ip-adapter-plus_sd15.bin", "ipadapter_path")
         need_file(p["unet_ckpt"], "X-Dyna UNet checkpoint", "unet_ckpt")
-        need_weights(p["pose_controlnet_init"], ("diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.bin"),
-                     "pose ControlNet initialisation", "pose_controlnet_init")
+        # a ControlNet initialisation needs its config.json; its weights are optional because the
+        # X-Dyna checkpoint, loaded strictly, replaces all of them (controlnet2 ships without weights)
+        need_file(os.path.join(p["pose_controlnet_init"], "config.json"),
+                  "pose ControlNet initialisation config.json", "pose_controlnet_init")
         need_file(p["pose_controlnet_ckpt"], "X-Dyna pose ControlNet checkpoint", "pose_controlnet_ckpt")
-        need_weights(p["face_controlnet_init"], ("diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.bin"),
-                     "S-Face ControlNet initialisation", "face_controlnet_init")
+        need_file(os.path.join(p["face_controlnet_init"], "config.json"),
+                  "S-Face ControlNet initialisation config.json", "face_controlnet_init")
         need_file(p["face_controlnet_ckpt"], "X-Dyna S-Face ControlNet checkpoint", "face_controlnet_ckpt")
         if not os.path.isfile(self.config_path):
             problems.append(f"missing X-Dyna inference config {self.config_path}")
@@ -282,7 +351,7 @@ class XdynaSource:
             self.log(f"  vae: {use_sdpa_processors(model)} attention processors on fused SDPA")
         elif name in ("controlnet_pose", "controlnet_face"):
             kind = "pose" if name == "controlnet_pose" else "face"
-            model = controlnet_mod.ControlNetModel.from_pretrained(p[f"{kind}_controlnet_init"])
+            model = controlnet_from_folder(controlnet_mod.ControlNetModel, p[f"{kind}_controlnet_init"], self.log)
             missing, unexpected = model.load_state_dict(
                 load_checkpoint_state(p[f"{kind}_controlnet_ckpt"]), strict=True)
             self.log(f"  {name}: missing keys {len(missing)}, unexpected keys {len(unexpected)}")
@@ -347,25 +416,42 @@ class XdynaSource:
                 self._cache.pop(name, None)
 
     def write_tokenizer(self, path):
-        """Saves SD-1.5's CLIP tokenizer as one tokenizer.json (fast tokenizer, pads/truncates to 77).
-
-        Checks that it gives the same ids as the slow CLIPTokenizer inference_xdyna.py uses.
-        """
-        from transformers import CLIPTokenizer, CLIPTokenizerFast
-        folder = os.path.join(self.paths["sd_path"], "tokenizer")
-        slow = CLIPTokenizer.from_pretrained(folder)
-        fast = CLIPTokenizerFast.from_pretrained(folder)
-        length = self.dims["text_tokens"]
-        backend = fast.backend_tokenizer
-        backend.enable_truncation(max_length=length)
-        backend.enable_padding(length=length, pad_id=slow.pad_token_id, pad_token=slow.pad_token)
-        samples = ["", "a woman dancing in a red dress", "Hello, WORLD!  Café déjà-vu 123",
-                   " ".join(["word"] * 100)]
-        for text in samples:
-            want = slow(text, padding="max_length", max_length=length, truncation=True).input_ids
-            got = backend.encode(text).ids
-            if want != got:
-                raise BundleError(f"fast tokenizer disagrees with CLIPTokenizer on {text[:40]!r}")
-        backend.save(path)
-        self.log(f"tokenizer: {os.path.basename(path)} (pads/truncates to {length}, matches CLIPTokenizer)")
+        """Saves the tokenizer checked in the preflight as one tokenizer.json."""
+        self.tokenizer.save(path)
+        self.log(f"tokenizer: {os.path.basename(path)} (pads/truncates to {self.dims['text_tokens']}, "
+                 "matches CLIPTokenizer)")
         return os.path.basename(path)
+
+
+TOKENIZER_SAMPLES = ("", "a woman dancing in a red dress", "Hello, WORLD!  Café déjà-vu 123",
+                     " ".join(["word"] * 100))
+
+
+def build_checked_tokenizer(folder, length, slow_cls=None, fast_cls=None):
+    """SD-1.5's CLIP tokenizer as a fast-tokenizer backend that pads/truncates to ``length``, after
+    checking that it gives the same ids as the slow CLIPTokenizer inference_xdyna.py uses.
+
+    Runs in the preflight (XdynaSource's constructor), so a mismatch or a broken tokenizer folder
+    stops the export before any network is loaded. Returns the ``tokenizers.Tokenizer`` to save.
+    """
+    if slow_cls is None or fast_cls is None:
+        try:
+            from transformers import CLIPTokenizer, CLIPTokenizerFast
+        except ImportError as err:
+            raise BundleError(f"transformers is needed to export the tokenizer: {err}") from err
+        slow_cls, fast_cls = slow_cls or CLIPTokenizer, fast_cls or CLIPTokenizerFast
+    try:
+        slow = slow_cls.from_pretrained(folder)
+        fast = fast_cls.from_pretrained(folder)
+    except Exception as err:  # noqa: BLE001 - transformers raises several types for a broken folder
+        raise BundleError(f"the SD-1.5 tokenizer in {folder} cannot be loaded: {str(err).splitlines()[0]}") from err
+    backend = fast.backend_tokenizer
+    backend.enable_truncation(max_length=length)
+    backend.enable_padding(length=length, pad_id=slow.pad_token_id, pad_token=slow.pad_token)
+    for text in TOKENIZER_SAMPLES:
+        want = slow(text, padding="max_length", max_length=length, truncation=True).input_ids
+        got = backend.encode(text).ids
+        if list(want) != list(got):
+            raise BundleError(f"fast tokenizer disagrees with CLIPTokenizer on {text[:40]!r}: "
+                              f"{list(got)[:8]}... vs {list(want)[:8]}...")
+    return backend

@@ -17,15 +17,16 @@ import picocli.CommandLine.Parameters;
  * time and one tiny job end to end; the others run the modules' own benchmarks.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Benchmarks that print figures: stack | animator | encoder | pose | gateway")
+        description = "Benchmarks that print figures: stack | animator | animator-job | encoder | pose | gateway")
 final class BenchCommand implements Callable<Integer> {
     static final Map<String, String> MODULE_BENCHES = Map.of(
             "animator", "io.xdyna.animator.bench.AnimatorBench",
+            "animator-job", "io.xdyna.animator.bench.AnimatorJobBench",
             "encoder", "io.xdyna.encoder.bench.EncoderBench",
             "pose", "io.xdyna.pose.bench.PoseBench",
             "gateway", "io.xdyna.gateway.bench.GatewayBench");
 
-    @Parameters(index = "0", description = "stack, animator, encoder, pose or gateway")
+    @Parameters(index = "0", description = "stack, animator, animator-job, encoder, pose or gateway")
     String what;
 
     @Parameters(index = "1..*", description = "arguments for the module benchmark")

@@ -30,7 +30,8 @@ public record BundleManifest(
         Scheduler scheduler,
         String tokenizer,
         Map<String, FileEntry> files,
-        Boolean batchedWindows) {
+        Boolean batchedWindows,
+        String device) {
 
     public static final String FORMAT = "xdyna-animator";
     public static final int FORMAT_VERSION = 1;
@@ -71,6 +72,14 @@ public record BundleManifest(
      */
     public boolean supportsBatchedWindows() {
         return Boolean.TRUE.equals(batchedWindows);
+    }
+
+    /**
+     * The device the TorchScript files were traced for ({@code cpu} or {@code cuda}); optional, absent in
+     * bundles written before the exporter recorded it (then nothing is checked).
+     */
+    public String tracedDevice() {
+        return device;
     }
 
     /** Generated frames are {@code latentChannels x (H / vaeDownscale) x (W / vaeDownscale)} latents. */

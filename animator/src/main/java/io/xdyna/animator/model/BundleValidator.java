@@ -97,6 +97,9 @@ public final class BundleValidator {
         if (!List.of("float16", "float32").contains(m.dtype())) {
             p.add("dtype must be float16 or float32, got '" + m.dtype() + "'");
         }
+        if (m.device() != null && !List.of("cpu", "cuda").contains(m.device())) {
+            p.add("device must be cpu or cuda (the device the files were traced for), got '" + m.device() + "'");
+        }
         if (m.residuals().size() != 13) {
             p.add("residuals has " + m.residuals().size() + " entries, the contract says 13 (12 down + mid)");
         } else {

@@ -127,9 +127,9 @@ public final class AnimationPipeline {
             // text: cond = prompt, uncond = negative prompt (encoded once when equal)
             p.textCond = encodeText(m, r.prompt());
             p.textUncond = r.prompt().equals(r.negativePrompt()) ? p.textCond : encodeText(m, r.negativePrompt());
-            // image tokens: cond = CLIP(reference), uncond = CLIP(zeros)
+            // image tokens: cond = CLIP(original upload, or the reference without one), uncond = CLIP(zeros)
             int s = manifest.imageEncoderSize();
-            NDArray pixels = m.create(ClipImagePreprocess.apply(r.reference(), s, manifest.imageMean(),
+            NDArray pixels = m.create(ClipImagePreprocess.apply(r.clipSource(), s, manifest.imageMean(),
                     manifest.imageStd()), new Shape(1, 3, s, s)).toType(dt, false);
             NDArray imgCond = models.network("image_encoder").forward(new NDList(pixels)).head();
             NDArray imgUncond = models.network("image_encoder").forward(new NDList(pixels.zerosLike())).head();

@@ -119,6 +119,7 @@ public final class AnimateHandler implements StageHandler<ConditionsReady> {
 
     private AnimationRequest loadConditions(ConditionsReady e, AnimationRequest r, boolean face) {
         RgbImage ref = image(StorageLayout.conditionReference(e.id()), e);
+        RgbImage clip = clipImage(e);
         List<RgbImage> pose = new ArrayList<>(e.frameCount());
         List<RgbImage> local = new ArrayList<>();
         List<RgbImage> global = new ArrayList<>();
@@ -130,7 +131,21 @@ public final class AnimateHandler implements StageHandler<ConditionsReady> {
             }
         }
         return new AnimationRequest(r.width(), r.height(), r.steps(), r.cfg(), r.seed(), r.prompt(),
-                r.negativePrompt(), face, ref, pose, local, global);
+                r.negativePrompt(), face, ref, pose, local, global, clip);
+    }
+
+    /**
+     * The CLIP input the pose extractor made from the original upload, as X-Dyna does; null when it wrote
+     * none (conditions from an older pose extractor), and then CLIP sees the prepared reference.
+     */
+    private RgbImage clipImage(ConditionsReady e) {
+        String key = StorageLayout.conditionReferenceClip(e.id());
+        if (!store.exists(key)) {
+            LOG.warn("job {}: no {}; the CLIP image input is made from the prepared reference instead of the"
+                    + " original upload", e.id(), key);
+            return null;
+        }
+        return RgbImage.decode(store.get(key), "condition " + key);
     }
 
     private RgbImage image(String key, ConditionsReady e) {

@@ -17,6 +17,7 @@ import io.xdyna.pose.video.FrameSelection;
 import io.xdyna.pose.video.Mp4Writer;
 import io.xdyna.pose.video.VideoDecoder;
 import io.xdyna.pose.video.VideoInfo;
+import io.xdyna.shared.image.ClipCrop;
 import io.xdyna.shared.job.ErrorCode;
 import io.xdyna.shared.job.JobFailure;
 import io.xdyna.shared.job.JobParams;
@@ -82,7 +83,11 @@ public final class ConditionPipeline {
         int h = params.height();
         boolean face = params.faceControl();
 
-        RgbImage ref = Crop2Ratio.prepareReference(ImageCodec.decode(reference, "reference image"), w, h);
+        RgbImage upload = ImageCodec.decode(reference, "reference image");
+        // X-Dyna's CLIP input comes from the original upload (Image.open(path) -> CLIPImageProcessor), not
+        // from the W x H crop: made here, where the upload is decoded, and stored as 224 x 224
+        out.put(StorageLayout.conditionReferenceClip(jobId), ImageCodec.png(clipImage(upload)), "image/png");
+        RgbImage ref = Crop2Ratio.prepareReference(upload, w, h);
         out.put(StorageLayout.conditionReference(jobId), ImageCodec.png(ref), "image/png");
         DwPose.Person refPerson = dwpose.mainPerson(ref, new PersonTracker());
         if (refPerson == null) {
@@ -178,5 +183,11 @@ public final class ConditionPipeline {
             progress.report(0.7 + 0.28 * (i + 1.0) / drivingFrames, "pose frame " + (i + 1) + " of " + drivingFrames);
         });
         return Math.min(drivingFrames, r.frames());
+    }
+
+    /** The CLIP image input X-Dyna makes from the upload: shortest side to 224 (PIL bicubic), centre crop. */
+    static RgbImage clipImage(RgbImage upload) {
+        int size = ClipCrop.CLIP_SIZE;
+        return new RgbImage(size, size, ClipCrop.apply(upload.data(), upload.width(), upload.height(), size));
     }
 }

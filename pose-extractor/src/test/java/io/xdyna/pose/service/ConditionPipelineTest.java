@@ -14,6 +14,7 @@ import io.xdyna.pose.media.ImageCodec;
 import io.xdyna.pose.support.TestPaths;
 import io.xdyna.pose.video.FrameSelection;
 import io.xdyna.pose.video.VideoDecoder;
+import io.xdyna.shared.image.ClipCrop;
 import io.xdyna.shared.job.ErrorCode;
 import io.xdyna.shared.job.JobFailure;
 import io.xdyna.shared.job.JobParams;
@@ -90,6 +91,14 @@ class ConditionPipelineTest {
         RgbImage ref = ImageCodec.decode(sink.objects.get(StorageLayout.conditionReference("job1")), "r");
         assertThat(ref.width()).isEqualTo(256);
         assertThat(ref.height()).isEqualTo(448);
+        // the CLIP input comes from the original upload (512 x 896), as X-Dyna's Image.open(path), not from
+        // the prepared 256 x 448 reference
+        RgbImage clip = ImageCodec.decode(sink.objects.get(StorageLayout.conditionReferenceClip("job1")), "c");
+        RgbImage upload = ImageCodec.decode(reference(1), "upload");
+        assertThat(clip.width()).isEqualTo(ClipCrop.CLIP_SIZE);
+        assertThat(clip.height()).isEqualTo(ClipCrop.CLIP_SIZE);
+        assertThat(clip.data()).isEqualTo(ClipCrop.apply(upload.data(), upload.width(), upload.height(), 224));
+        assertThat(clip.data()).isNotEqualTo(ClipCrop.apply(ref.data(), 256, 448, 224));
         for (int i = 0; i < 5; i++) {
             RgbImage pose = ImageCodec.decode(sink.objects.get(StorageLayout.conditionPose("job1", i)), "p");
             assertThat(pose.width()).isEqualTo(256);
@@ -122,7 +131,7 @@ class ConditionPipelineTest {
                 TestPaths.example("example_2_driving.mp4"), null, sink);
         assertThat(s.faceMaps()).isFalse();
         assertThat(sink.objects.keySet()).noneMatch(k -> k.contains("face_"));
-        assertThat(sink.objects.keySet()).hasSize(1 + 2 + 2 + 1);
+        assertThat(sink.objects.keySet()).hasSize(2 + 2 + 2 + 1); // reference + its CLIP crop, pose, driving, preview
     }
 
     @Test

@@ -44,6 +44,14 @@ public final class StorageLayout {
         return jobPrefix(id) + "conditions/reference.png";
     }
 
+    /**
+     * The CLIP image input made from the original upload (not the prepared reference): shortest side to
+     * 224 with PIL's bicubic, centre crop 224 x 224 ({@link io.xdyna.shared.image.ClipCrop}), PNG.
+     */
+    public static String conditionReferenceClip(String id) {
+        return jobPrefix(id) + "conditions/reference_clip.png";
+    }
+
     public static String conditionPose(String id, int frame) {
         return jobPrefix(id) + "conditions/pose/" + frameName(frame, "png");
     }
