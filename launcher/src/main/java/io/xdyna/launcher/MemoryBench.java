@@ -17,11 +17,11 @@ import org.bytedeco.javacv.FFmpegFrameRecorder;
 import org.bytedeco.javacv.Frame;
 
 /**
- * {@code xdyna bench memory [frames...] [--size WxH] [--source WxH] [--steps N]}: peak resident
+ * {@code xdyna bench memory [frames...] [size=WxH] [source=WxH] [steps=N]}: peak resident
  * memory of each stage against the number of frames. For each frame count: a fresh throw-away local
  * stack on the tiny fixture bundles (so each service's peak, VmHWM, belongs to that one job), a
- * driving video of exactly that many frames (the example clip looped, scaled to {@code --source}),
- * one job at {@code --size} with stride 1, and the peak and idle resident set of every service.
+ * driving video of exactly that many frames (the example clip looped, scaled to {@code source}),
+ * one job at {@code size} (default 256x448) with stride 1, and the peak and idle resident set of every service.
  */
 final class MemoryBench {
     private MemoryBench() {
@@ -32,12 +32,15 @@ final class MemoryBench {
         String size = "256x448";
         String source = null;
         int steps = 1;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--size" -> size = args[++i];
-                case "--source" -> source = args[++i];
-                case "--steps" -> steps = Integer.parseInt(args[++i]);
-                default -> counts.add(Integer.parseInt(args[i]));
+        for (String a : args) {
+            if (a.startsWith("size=")) {
+                size = a.substring(5);
+            } else if (a.startsWith("source=")) {
+                source = a.substring(7);
+            } else if (a.startsWith("steps=")) {
+                steps = Integer.parseInt(a.substring(6));
+            } else {
+                counts.add(Integer.parseInt(a));
             }
         }
         if (counts.isEmpty()) {
