@@ -52,8 +52,17 @@ final class BenchCommand implements Callable<Integer> {
                     MODULE_BENCHES.keySet()));
             return 2;
         }
-        Method m = Class.forName(main).getMethod("main", String[].class);
-        m.invoke(null, (Object) args);
+        Class<?> bench = Class.forName(main);
+        try {
+            // a benchmark with an exit status: non-zero when a side could not run
+            Method run = bench.getMethod("run", String[].class);
+            if (run.getReturnType() == int.class) {
+                return (Integer) run.invoke(null, (Object) args);
+            }
+        } catch (NoSuchMethodException e) {
+            // main only
+        }
+        bench.getMethod("main", String[].class).invoke(null, (Object) args);
         return 0;
     }
 

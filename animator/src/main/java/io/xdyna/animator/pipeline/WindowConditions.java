@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.nio.ByteBuffer;
@@ -49,14 +50,22 @@ final class WindowConditions {
 
     /** Pose conditions of frames {@code idx}: {@code [n,3,H,W]} in the model dtype, on {@code m}. */
     NDArray pose(NDManager m, long[] idx) {
-        return pose.normalised(m, idx).toType(dtype, false);
+        try (NDScope scope = new NDScope()) {
+            NDArray out = pose.normalised(m, idx).toType(dtype, false);
+            NDScope.unregister(out);
+            return out;
+        }
     }
 
     /** Face conditions (local then global maps) of frames {@code idx}: {@code [n,6,H,W]}, on {@code m}. */
     NDArray face(NDManager m, long[] idx) {
-        NDArray local = faceLocal.normalised(m, idx);
-        NDArray global = faceGlobal.normalised(m, idx);
-        return NDArrays.concat(new NDList(local, global), 1).toType(dtype, false);
+        try (NDScope scope = new NDScope()) {
+            NDArray local = faceLocal.normalised(m, idx);
+            NDArray global = faceGlobal.normalised(m, idx);
+            NDArray out = NDArrays.concat(new NDList(local, global), 1).toType(dtype, false);
+            NDScope.unregister(out);
+            return out;
+        }
     }
 
     /** One condition clip with its clip-wide min and range. */
@@ -92,13 +101,22 @@ final class WindowConditions {
             for (int j = 0; j < idx.length; j++) {
                 source.readChw((int) idx[j], chw, j * frame);
             }
-            NDArray raw = m.create(ByteBuffer.wrap(chw), new Shape(idx.length, 3, h, w), DataType.UINT8);
-            return signed(raw, normDtype).sub(min).div(safeRange);
+            // temporaries (8-bit, float32) are freed here; only the result leaves
+            try (NDScope scope = new NDScope()) {
+                NDArray raw = m.create(ByteBuffer.wrap(chw), new Shape(idx.length, 3, h, w), DataType.UINT8);
+                NDArray out = signed(raw, normDtype).subi(min).divi(safeRange);
+                NDScope.unregister(out);
+                return out;
+            }
         }
 
-        /** The reference's {@code (x/255)*2-1} in float32, cast to the normalisation dtype. */
+        /**
+         * The reference's {@code (x/255)*2-1} in float32, cast to the normalisation dtype (a new
+         * array; the same operations as {@code ConditionNorm}, in place on one float32 copy).
+         */
         private static NDArray signed(NDArray pixels, DataType dtype) {
-            return pixels.toType(DataType.FLOAT32, true).div(255f).mul(2f).sub(1f).toType(dtype, true);
+            NDArray f = pixels.toType(DataType.FLOAT32, true).divi(255f).muli(2f).subi(1f);
+            return f.toType(dtype, true);
         }
     }
 }
