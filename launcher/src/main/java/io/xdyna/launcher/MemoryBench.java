@@ -85,7 +85,7 @@ final class MemoryBench {
         row.put("source", srcSize);
         try (LocalStack stack = new LocalStack(LocalStack.Settings.throwaway(root, data, 1))) {
             stack.start();
-            stack.awaitAllReady(Duration.ofMinutes(3));
+            stack.awaitAllReady(Duration.ofMinutes(10)); // a shared, loaded machine can take minutes
             Map<String, Long> idle = new LinkedHashMap<>();
             for (ServiceProcess s : stack.services()) {
                 idle.put(s.name(), kb(s.pid(), "VmRSS"));
