@@ -17,7 +17,7 @@ import picocli.CommandLine.Parameters;
  * time and one tiny job end to end; the others run the modules' own benchmarks.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Benchmarks that print figures: stack | animator | animator-job | encoder | pose | gateway")
+        description = "Benchmarks that print figures: stack | memory | animator | animator-job | encoder | pose | gateway")
 final class BenchCommand implements Callable<Integer> {
     static final Map<String, String> MODULE_BENCHES = Map.of(
             "animator", "io.xdyna.animator.bench.AnimatorBench",
@@ -26,7 +26,7 @@ final class BenchCommand implements Callable<Integer> {
             "pose", "io.xdyna.pose.bench.PoseBench",
             "gateway", "io.xdyna.gateway.bench.GatewayBench");
 
-    @Parameters(index = "0", description = "stack, animator, animator-job, encoder, pose or gateway")
+    @Parameters(index = "0", description = "stack, memory, animator, animator-job, encoder, pose or gateway")
     String what;
 
     @Parameters(index = "1..*", description = "arguments for the module benchmark")
@@ -37,6 +37,9 @@ final class BenchCommand implements Callable<Integer> {
         if (what.equals("stack")) {
             return stack();
         }
+        if (what.equals("memory")) {
+            return MemoryBench.run(args);
+        }
         if (what.equals("gateway") && System.getenv("KAFKA_BOOTSTRAP_SERVERS") == null) {
             // no stack given: bring a real broker and S3 server up for the run
             CommonConfig c = RealInfra.shared().newEnvironment("bench-gateway");
@@ -46,12 +49,21 @@ final class BenchCommand implements Callable<Integer> {
         }
         String main = MODULE_BENCHES.get(what);
         if (main == null) {
-            System.err.println("unknown benchmark '" + what + "'; choose stack, " + String.join(", ",
+            System.err.println("unknown benchmark '" + what + "'; choose stack, memory, " + String.join(", ",
                     MODULE_BENCHES.keySet()));
             return 2;
         }
-        Method m = Class.forName(main).getMethod("main", String[].class);
-        m.invoke(null, (Object) args);
+        Class<?> bench = Class.forName(main);
+        try {
+            // a benchmark with an exit status: non-zero when a side could not run
+            Method run = bench.getMethod("run", String[].class);
+            if (run.getReturnType() == int.class) {
+                return (Integer) run.invoke(null, (Object) args);
+            }
+        } catch (NoSuchMethodException e) {
+            // main only
+        }
+        bench.getMethod("main", String[].class).invoke(null, (Object) args);
         return 0;
     }
 

@@ -6,7 +6,6 @@ import io.xdyna.animator.pipeline.AnimationPipeline;
 import io.xdyna.animator.pipeline.AnimationRequest;
 import io.xdyna.animator.pipeline.PipelineOptions;
 import io.xdyna.animator.pipeline.RgbImage;
-import io.xdyna.animator.sampling.ContextWindows;
 import io.xdyna.animator.sampling.SamplingListener;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -16,10 +15,11 @@ import java.util.Map;
 /**
  * Measures the sampling loop on a bundle: the share of step time spent outside network forwards (the
  * Java-side overhead: windows, concatenation, guidance, DDIM), and network frame-evaluations per
- * generated frame and step against the reference's.
+ * generated frame and step, all measured (network calls are counted and timed by {@link Network};
+ * on a GPU each call is timed until the device has finished it).
  *
- * <p>Three configurations: the reference's (both guidance halves through the ControlNets, one window
- * per call), ControlNet reuse, and reuse with {@code windowBatch} windows stacked per call.
+ * <p>Three configurations: the reference's call pattern (both guidance halves through the ControlNets,
+ * one window per call), ControlNet reuse, and reuse with {@code windowBatch} windows stacked per call.
  *
  * <pre>java -cp ... io.xdyna.animator.bench.AnimatorBench [bundleDir] [frames] [width] [height] [steps] [device] [windowBatch]</pre>
  */
@@ -36,6 +36,8 @@ public final class AnimatorBench {
         String device = args.length > 5 ? args[5] : "auto";
         int windowBatch = args.length > 6 ? Integer.parseInt(args[6]) : 4;
         try (AnimatorModels models = AnimatorModels.load(dir, device)) {
+            // on a GPU, time each network call until the device has finished it
+            models.networks().values().forEach(n -> n.synchronizeTiming(true));
             for (PipelineOptions options : List.of(new PipelineOptions(false, 0), new PipelineOptions(true, 0),
                     new PipelineOptions(true, 0, windowBatch))) {
                 AnimationPipeline pipeline = new AnimationPipeline(models, options);
@@ -45,7 +47,7 @@ public final class AnimatorBench {
                     pipeline.sample(p, init.duplicate(), steps - 1, SamplingListener.NONE); // warm-up
                     Map<String, long[]> before = snapshot(models);
                     long t0 = System.nanoTime();
-                    pipeline.sample(p, init, 0, SamplingListener.NONE).toFloatArray(); // sync the device
+                    pipeline.sample(p, init, 0, SamplingListener.NONE).toFloatArray(); // waits for the device
                     long wall = System.nanoTime() - t0;
                     Map<String, long[]> after = snapshot(models);
                     long inNets = 0;
@@ -57,18 +59,14 @@ public final class AnimatorBench {
                         evals.append(String.format(" %s %.2f", role, (a[2] - b[2]) / (double) frames / steps));
                     }
                     System.out.printf("%s on %s, %d frames %dx%d, %d steps, ControlNet reuse %s, %d window(s) per"
-                            + " call:%n", models.manifest().name(), models.device().device(), frames, width, height,
-                            steps, options.reuseControlNet(), p.windowBatch());
+                            + " call%s:%n", models.manifest().name(), models.device().device(), frames, width, height,
+                            steps, options.reuseControlNet(), p.windowBatch(),
+                            options.reuseControlNet() ? "" : " (the reference's call pattern)");
                     System.out.printf("  %.1f ms per step, %.1f%% of step time outside network forwards%n",
                             wall / 1e6 / steps, 100.0 * (wall - inNets) / wall);
                     System.out.printf("  frame-evaluations per generated frame and step:%s%n", evals);
                 }
             }
-            int windows = ContextWindows.uniform(frames, 0).size();
-            int covered = ContextWindows.uniform(frames, 0).stream().mapToInt(w -> w.length).sum();
-            System.out.printf("reference: unet %.2f, each ControlNet %.2f (%d windows, 2x(|w|+1) UNet and 2x|w|"
-                    + " ControlNet frames per window)%n", 2.0 * (covered + windows) / frames, 2.0 * covered / frames,
-                    windows);
         }
     }
 

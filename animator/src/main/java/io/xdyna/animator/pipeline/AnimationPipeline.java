@@ -9,7 +9,6 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.xdyna.animator.model.AnimatorModels;
 import io.xdyna.animator.model.BundleManifest;
-import io.xdyna.animator.sampling.ConditionNorm;
 import io.xdyna.animator.sampling.ContextWindows;
 import io.xdyna.animator.sampling.DdimScheduler;
 import io.xdyna.animator.sampling.Denoiser;
@@ -53,8 +52,7 @@ public final class AnimationPipeline {
         NDArray textUncond;
         NDArray textCond;
         NDArray refLatent; // [1,C,h,w], scaled
-        NDArray poseCond;
-        NDArray faceCond;
+        WindowConditions conditions;
         int windowBatch = 1;
 
         Prepared(NDManager manager, AnimationRequest request) {
@@ -138,12 +136,8 @@ public final class AnimationPipeline {
                     NDArrays.concat(new NDList(p.textCond, imgCond), 1)), 0);
             p.windowBatch = windowBatch(r);
             p.refLatent = referenceLatent(m, r, dt);
-            p.poseCond = conditions(m, r.pose(), DataType.FLOAT16).toType(dt, false);
-            if (r.faceControl()) {
-                NDArray local = conditions(m, r.faceLocal(), DataType.FLOAT32);
-                NDArray global = conditions(m, r.faceGlobal(), DataType.FLOAT32);
-                p.faceCond = NDArrays.concat(new NDList(local, global), 1).toType(dt, false);
-            }
+            // read a window at a time during sampling; only the clip-wide min and max are taken now
+            p.conditions = new WindowConditions(m, r, dt);
             return p;
         } catch (RuntimeException e) {
             p.close();
@@ -192,28 +186,6 @@ public final class AnimationPipeline {
         return mean.add(logvar.mul(0.5).exp().mul(noise)).mul(manifest.vaeScalingFactor().floatValue());
     }
 
-    /** Frames as {@code [F,3,H,W]} 0..255, normalised by {@link ConditionNorm}. */
-    private NDArray conditions(NDManager m, List<RgbImage> frames, DataType normDtype) {
-        int f = frames.size();
-        RgbImage first = frames.get(0);
-        int w = first.width();
-        int h = first.height();
-        byte[] chw = new byte[f * 3 * h * w];
-        for (int i = 0; i < f; i++) {
-            byte[] rgb = frames.get(i).rgb();
-            int base = i * 3 * h * w;
-            for (int y = 0; y < h; y++) {
-                for (int x = 0; x < w; x++) {
-                    for (int c = 0; c < 3; c++) {
-                        chw[base + (c * h + y) * w + x] = rgb[(y * w + x) * 3 + c];
-                    }
-                }
-            }
-        }
-        NDArray raw = m.create(java.nio.ByteBuffer.wrap(chw), new Shape(f, 3, h, w), DataType.UINT8);
-        return ConditionNorm.prepare(raw, normDtype);
-    }
-
     /** The timesteps of a job with {@code steps} DDIM steps. */
     public int[] timesteps(int steps) {
         return scheduler.timesteps(steps);
@@ -244,7 +216,7 @@ public final class AnimationPipeline {
         boolean share = options.reuseControlNet() && p.request.prompt().equals(p.request.negativePrompt());
         return new ControlledDenoiser(models.network("unet"), models.network("controlnet_pose"),
                 p.request.faceControl() ? models.network("controlnet_face") : null, p.unetEmb, p.textUncond,
-                p.textCond, p.poseCond, p.faceCond, share);
+                p.textCond, p.conditions, share);
     }
 
     /**
@@ -260,20 +232,38 @@ public final class AnimationPipeline {
                 denoiser(p), listener);
     }
 
+    /** Receives decoded frames one at a time, in order, as they are made. */
+    @FunctionalInterface
+    public interface FrameSink {
+        /** Frame {@code index} (0-based, of the generated frames). */
+        void accept(int index, RgbImage frame) throws Exception;
+    }
+
     /** Drops frame 0 and decodes each frame: {@code (x/2+0.5).clamp(0,1)}, times 255, truncated as the reference. */
-    public List<RgbImage> decode(Prepared p, NDArray latents) {
+    public List<RgbImage> decode(Prepared p, NDArray latents) throws Exception {
         int frames = (int) latents.getShape().get(2) - 1;
         List<RgbImage> out = new ArrayList<>(frames);
+        decode(p, latents, (i, frame) -> out.add(frame));
+        return out;
+    }
+
+    /**
+     * {@link #decode(Prepared, NDArray)} handing each frame to {@code sink} as soon as it is decoded,
+     * so that no more than one decoded frame need be held.
+     */
+    public void decode(Prepared p, NDArray latents, FrameSink sink) throws Exception {
+        int frames = (int) latents.getShape().get(2) - 1;
         float sf = manifest.vaeScalingFactor().floatValue();
         for (int i = 1; i <= frames; i++) {
+            RgbImage frame;
             try (ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope()) {
                 NDArray z = latents.get(new NDIndex(":, :, " + i)).div(sf);
                 NDArray img = models.network("vae_decoder").forward(new NDList(z)).head();
                 NDArray unit = img.div(2).add(0.5).clip(0, 1).toType(DataType.FLOAT32, false);
-                out.add(toRgb(unit.mul(255).toFloatArray(), (int) img.getShape().get(3), (int) img.getShape().get(2)));
+                frame = toRgb(unit.mul(255).toFloatArray(), (int) img.getShape().get(3), (int) img.getShape().get(2));
             }
+            sink.accept(i - 1, frame);
         }
-        return out;
     }
 
     private static RgbImage toRgb(float[] chw, int w, int h) {

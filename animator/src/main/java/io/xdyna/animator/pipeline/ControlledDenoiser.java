@@ -27,27 +27,24 @@ final class ControlledDenoiser implements Denoiser {
     private final NDArray unetEmb;
     private final NDArray textUncond;
     private final NDArray textCond;
-    private final NDArray poseCond;
-    private final NDArray faceCond;
+    private final WindowConditions conditions;
     private final boolean shareHalves;
 
     /**
      * @param unetEmb {@code [2,93,D]}
      * @param textUncond {@code [1,77,D]} ControlNet text embedding of the negative prompt
      * @param textCond {@code [1,77,D]} of the prompt
-     * @param poseCond {@code [F,3,H,W]} prepared pose conditions (model dtype, device)
-     * @param faceCond {@code [F,6,H,W]} or null without face control
+     * @param conditions the pose (and face) conditions, prepared per call for the call's frames
      */
     ControlledDenoiser(Network unet, Network pose, Network face, NDArray unetEmb, NDArray textUncond,
-            NDArray textCond, NDArray poseCond, NDArray faceCond, boolean shareHalves) {
+            NDArray textCond, WindowConditions conditions, boolean shareHalves) {
         this.unet = unet;
         this.pose = pose;
         this.face = face;
         this.unetEmb = unetEmb;
         this.textUncond = textUncond;
         this.textCond = textCond;
-        this.poseCond = poseCond;
-        this.faceCond = faceCond;
+        this.conditions = conditions;
         this.shareHalves = shareHalves;
     }
 
@@ -81,18 +78,17 @@ final class ControlledDenoiser implements Denoiser {
                     }
                 }
             }
-            NDArray index = parent.create(idx, new Shape(idx.length)).toDevice(latentInput.getDevice(), false);
             NDArray frames = latentInput.reshape(k, 2, s[1], s[2], s[3], s[4])
                     .get(new NDIndex(":, 0:" + halves + ", :, 1:"))
                     .transpose(0, 1, 3, 2, 4, 5).reshape((long) k * halves * n, s[1], s[3], s[4]);
             NDArray perWindow = shareHalves ? textCond.repeat(0, n)
                     : NDArrays.concat(new NDList(textUncond.repeat(0, n), textCond.repeat(0, n)));
             NDArray text = k == 1 ? perWindow : perWindow.tile(new long[] {k, 1, 1});
-            NDList residuals = pose.forward(new NDList(frames, timestep, text, poseCond.get(new NDIndex("{}", index))));
+            NDList residuals = pose.forward(new NDList(frames, timestep, text, conditions.pose(parent, idx)));
             if (face != null) {
                 // summed before the layout change: zero frame + zero frame stays zero, so one reshape serves both
                 NDList faceRes = face.forward(new NDList(frames, timestep, text,
-                        faceCond.get(new NDIndex("{}", index))));
+                        conditions.face(parent, idx)));
                 NDList sum = new NDList(residuals.size());
                 for (int r = 0; r < residuals.size(); r++) {
                     sum.add(residuals.get(r).add(faceRes.get(r)));

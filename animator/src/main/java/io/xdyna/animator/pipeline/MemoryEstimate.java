@@ -14,14 +14,25 @@ import java.nio.file.Path;
  * A conservative estimate of the tensor memory one job needs, checked before any work so that a job
  * that cannot fit fails at once with OUT_OF_MEMORY instead of after minutes of sampling.
  *
- * <p>What stays resident: the prepared conditions of the whole clip (3 + 6 channels per frame, model
- * dtype, plus the 8-bit copy while normalising), the latents with the loop's accumulators (about
- * 6 latent tensors), and the activations of one window's evaluation: ControlNet residuals for
- * {@code 2 x 17} frames and the UNet's activations, taken as {@value #ACTIVATION_FACTOR} times the
- * residual volume (SD-1.5's UNet holds roughly that many feature maps of the residuals' size at once).
+ * <p>What grows with the video is only the latents with the loop's accumulators (about 6 latent
+ * tensors, float32: 26 MB for 900 frames at 256x448). The rest is per network call: the conditions of
+ * the call's frames (prepared from the job's local condition files per call: 8-bit, float32 and
+ * model-dtype copies of 3 + 6 channels), the activations of the call: ControlNet residuals for
+ * {@code 2 x 17} frames per window and the UNet's activations, taken as {@value #ACTIVATION_FACTOR}
+ * times the residual volume (SD-1.5's UNet holds roughly that many feature maps of the residuals' size
+ * at once), and one frame through the VAE decoder (frames are uploaded as they are decoded).
+ *
+ * <p>Calibrated with {@code ./xdyna bench memory} and the tiny bundle at 256x448 on the CPU (float32):
+ * peak minus loaded resident memory 0.85 GB with one window per call and 2.2 GB with four, flat in the
+ * frame count (1.1 and 2.5 GB peak in all); this estimate gives 0.9 and 2.6 GB there.
  */
 public final class MemoryEstimate {
     static final int ACTIVATION_FACTOR = 12;
+    /**
+     * Per job, above the tensors counted here: what the measured peaks show besides them (allocator
+     * slack between calls, the job's Java-side buffers); from {@code ./xdyna bench memory}.
+     */
+    static final long JOB_OVERHEAD_BYTES = 256L << 20;
 
     private MemoryEstimate() {
     }
@@ -35,7 +46,9 @@ public final class MemoryEstimate {
     public static long bytes(BundleManifest m, int dtypeBytes, int width, int height, int frames, boolean face,
             int windows) {
         long pixels = (long) width * height;
-        long conditions = frames * pixels * ((face ? 9L : 3L) * dtypeBytes + (face ? 9L : 3L));
+        // one call's frames: up to 16 per window, both guidance halves when the ControlNets run twice
+        long callFrames = 2L * windows * Math.min(frames, 16);
+        long conditions = callFrames * pixels * (face ? 9L : 3L) * (1 + 4 + 4 + dtypeBytes);
         long latentFrame = (long) m.latentChannels() * m.latentSize(width) * m.latentSize(height);
         long latents = 6L * (frames + 1) * latentFrame * 4;
         long residualsPerFrame = 0;
@@ -46,7 +59,7 @@ public final class MemoryEstimate {
         long windowFrames = 2L * windows * (Math.min(frames, 16) + 1);
         long activations = windowFrames * residualsPerFrame * dtypeBytes * (2 + ACTIVATION_FACTOR);
         long decode = pixels * 3 * 4 * 64; // one frame through the VAE decoder
-        return conditions + latents + activations + decode;
+        return conditions + latents + activations + decode + JOB_OVERHEAD_BYTES;
     }
 
     /** Throws OUT_OF_MEMORY when the estimate exceeds the limit or the device's memory. */

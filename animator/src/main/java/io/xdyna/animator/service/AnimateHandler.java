@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.xdyna.animator.pipeline.AnimationPipeline;
 import io.xdyna.animator.pipeline.AnimationRequest;
+import io.xdyna.animator.pipeline.FrameSource;
 import io.xdyna.animator.pipeline.RgbImage;
 import io.xdyna.animator.sampling.SamplingListener;
 import io.xdyna.shared.event.ConditionsReady;
@@ -19,10 +20,13 @@ import io.xdyna.shared.stage.StageContext;
 import io.xdyna.shared.stage.StageHandler;
 import io.xdyna.shared.storage.ObjectStore;
 import io.xdyna.shared.storage.StorageLayout;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,7 +36,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One ConditionsReady to one FramesReady: read the conditions from the bucket, sample (resuming from
+ * One ConditionsReady to one FramesReady: read the conditions from the bucket into local files (read
+ * back a context window at a time, so memory follows the window, not the video), sample (resuming from
  * a checkpoint of the same job if one is there), checkpoint every k steps, write the frames as PNG,
  * emit FramesReady, drop the checkpoint. Idempotent: keys are deterministic and sampling is
  * bit-reproducible per seed, so a redelivery rewrites the same frames.
@@ -49,9 +54,18 @@ public final class AnimateHandler implements StageHandler<ConditionsReady> {
     private final String modelId;
     private final Counter stepsComputed;
     private final Timer stepDuration;
+    private final Path cacheDir;
 
+    /** Condition files under {@code XDYNA_WORK_DIR} (the system temp dir when unset). */
     public AnimateHandler(AnimationPipeline pipeline, ObjectStore store, Topics topics, int checkpointEvery,
             MeterRegistry metrics) {
+        this(pipeline, store, topics, checkpointEvery, metrics, defaultCacheDir());
+    }
+
+    /** @param cacheDir where a job's condition clips are cached while it runs (deleted after) */
+    public AnimateHandler(AnimationPipeline pipeline, ObjectStore store, Topics topics, int checkpointEvery,
+            MeterRegistry metrics, Path cacheDir) {
+        this.cacheDir = cacheDir;
         this.pipeline = pipeline;
         this.store = store;
         this.topics = topics;
@@ -61,6 +75,12 @@ public final class AnimateHandler implements StageHandler<ConditionsReady> {
         this.stepDuration = Timer.builder("xdyna.animator.step.duration")
                 .description("wall time of one denoising step over all windows, checkpoint writes excluded")
                 .register(metrics);
+    }
+
+    private static Path defaultCacheDir() {
+        String work = System.getenv("XDYNA_WORK_DIR");
+        Path base = work != null && !work.isBlank() ? Path.of(work) : Path.of(System.getProperty("java.io.tmpdir"));
+        return base.resolve("animator-conditions");
     }
 
     @Override
@@ -78,10 +98,11 @@ public final class AnimateHandler implements StageHandler<ConditionsReady> {
                 new byte[e.width() * e.height() * 3]), e.frameCount()));
         ctx.started("animating " + e.frameCount() + " frames at " + e.width() + "x" + e.height() + ", "
                 + params.steps() + " steps");
-        request = loadConditions(e, request, face);
         String hash = paramsHash(e, params, face);
         String ckKey = StorageLayout.checkpoint(e.id());
-        try (AnimationPipeline.Prepared p = pipeline.prepare(request)) {
+        Path jobDir = Files.createTempDirectory(Files.createDirectories(cacheDir), "conditions-");
+        try (Conditions c = loadConditions(e, jobDir, face);
+                AnimationPipeline.Prepared p = pipeline.prepare(c.request(request))) {
             Optional<Checkpoint> ck = loadCheckpoint(ckKey, hash, p);
             int start = ck.map(Checkpoint::nextStep).orElse(0);
             NDArray latents = ck.isPresent() ? ck.get().latents(p.manager()) : pipeline.initialLatents(p);
@@ -91,14 +112,16 @@ public final class AnimateHandler implements StageHandler<ConditionsReady> {
             }
             NDArray result = pipeline.sample(p, latents, start, new Progress(ctx, e, params.steps(), start, hash,
                     ckKey));
-            List<RgbImage> frames = pipeline.decode(p, result);
-            for (int i = 0; i < frames.size(); i++) {
-                store.put(StorageLayout.frame(e.id(), i), frames.get(i).png(), "image/png");
+            // each frame goes to the bucket as soon as it is decoded: one decoded frame in memory at a time
+            pipeline.decode(p, result, (i, frame) -> {
+                store.put(StorageLayout.frame(e.id(), i), frame.png(), "image/png");
                 if (ctx.stopping()) {
                     throw new InterruptedException("shutting down while writing frames");
                 }
-            }
-            ctx.progress(1.0, "frames written", Map.of("frames", frames.size()));
+            });
+            ctx.progress(1.0, "frames written", Map.of("frames", e.frameCount()));
+        } finally {
+            deleteQuietly(jobDir);
         }
         FramesReady ready = new FramesReady(null, e.id(), e.tenant(), params, e.frameCount(), e.width(),
                 e.height(), e.sourceFps(), modelId);
@@ -109,29 +132,62 @@ public final class AnimateHandler implements StageHandler<ConditionsReady> {
     }
 
     private static AnimationRequest withReference(AnimationRequest r, RgbImage ref, int frames) {
-        List<RgbImage> pose = new ArrayList<>();
-        for (int i = 0; i < frames; i++) {
-            pose.add(ref);
-        }
+        FrameSource same = FrameSource.repeat(ref, frames);
         return new AnimationRequest(r.width(), r.height(), r.steps(), r.cfg(), r.seed(), r.prompt(),
-                r.negativePrompt(), r.faceControl(), ref, pose, List.of(), List.of());
+                r.negativePrompt(), r.faceControl(), ref, same, same, same);
     }
 
-    private AnimationRequest loadConditions(ConditionsReady e, AnimationRequest r, boolean face) {
-        RgbImage ref = image(StorageLayout.conditionReference(e.id()), e);
-        RgbImage clip = clipImage(e);
-        List<RgbImage> pose = new ArrayList<>(e.frameCount());
-        List<RgbImage> local = new ArrayList<>();
-        List<RgbImage> global = new ArrayList<>();
-        for (int i = 0; i < e.frameCount(); i++) {
-            pose.add(image(StorageLayout.conditionPose(e.id(), i), e));
-            if (face) {
-                local.add(image(StorageLayout.conditionFaceLocal(e.id(), i), e));
-                global.add(image(StorageLayout.conditionFaceGlobal(e.id(), i), e));
+    /** The job's conditions: the reference in memory, the clips in local files read a window at a time. */
+    private record Conditions(RgbImage reference, RgbImage clip, FrameCache pose, FrameCache local,
+            FrameCache global) implements AutoCloseable {
+        AnimationRequest request(AnimationRequest r) {
+            FrameSource none = FrameSource.of(List.of());
+            return new AnimationRequest(r.width(), r.height(), r.steps(), r.cfg(), r.seed(), r.prompt(),
+                    r.negativePrompt(), r.faceControl(), reference, pose, local != null ? local : none,
+                    global != null ? global : none, clip);
+        }
+
+        @Override
+        public void close() {
+            pose.close();
+            if (local != null) {
+                local.close();
+                global.close();
             }
         }
-        return new AnimationRequest(r.width(), r.height(), r.steps(), r.cfg(), r.seed(), r.prompt(),
-                r.negativePrompt(), face, ref, pose, local, global, clip);
+    }
+
+    /**
+     * Downloads the conditions frame by frame into local files (planar 8-bit, read back per context
+     * window during sampling): memory holds one frame of each clip at a time, not the video.
+     */
+    private Conditions loadConditions(ConditionsReady e, Path dir, boolean face) throws IOException {
+        RgbImage ref = image(StorageLayout.conditionReference(e.id()), e);
+        FrameCache pose = new FrameCache(dir, "pose", e.width(), e.height());
+        FrameCache local = face ? new FrameCache(dir, "face-local", e.width(), e.height()) : null;
+        FrameCache global = face ? new FrameCache(dir, "face-global", e.width(), e.height()) : null;
+        Conditions c = new Conditions(ref, clipImage(e), pose, local, global);
+        try {
+            for (int i = 0; i < e.frameCount(); i++) {
+                pose.append(image(StorageLayout.conditionPose(e.id(), i), e));
+                if (face) {
+                    local.append(image(StorageLayout.conditionFaceLocal(e.id(), i), e));
+                    global.append(image(StorageLayout.conditionFaceGlobal(e.id(), i), e));
+                }
+            }
+            return c;
+        } catch (RuntimeException ex) {
+            c.close();
+            throw ex;
+        }
+    }
+
+    private static void deleteQuietly(Path dir) {
+        try (var files = Files.walk(dir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (IOException | UncheckedIOException ex) {
+            LOG.debug("could not delete {}: {}", dir, ex.toString());
+        }
     }
 
     /**

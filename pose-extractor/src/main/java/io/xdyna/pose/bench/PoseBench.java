@@ -19,7 +19,8 @@ import java.util.Locale;
 
 /**
  * Frames per second of the pose extractor's per-frame image work (decode + crop2ratio + INTER_LINEAR
- * resize + OpenPose drawing, no networks) in Java, next to the same work in Python/OpenCV
+ * resize + OpenPose drawing as the extractor draws it, no head; no networks) in Java, next to the same
+ * work in Python/OpenCV, checked to give the same drawing
  * (the {@code pose_bench.py} resource beside this class, run with Debian's /usr/bin/python3 and python3-opencv) in the same run.
  *
  * <p>{@code java -cp ... io.xdyna.pose.bench.PoseBench [video] [width] [height] [frames] [repeats]};
@@ -31,53 +32,135 @@ public final class PoseBench {
     }
 
     public static void main(String[] args) throws Exception {
+        System.exit(run(args));
+    }
+
+    /**
+     * Runs both sides {@code repeats} times, alternating; 0 when both ran and drew the same skeleton,
+     * 2 when the Python/OpenCV side cannot run (the message says what to install), 1 when the two
+     * sides' drawings differ (then they did not do the same work).
+     */
+    public static int run(String[] args) throws Exception {
         Path video = Path.of(args.length > 0 ? args[0] : "../shared/examples/example_1_driving.mp4");
         int w = args.length > 1 ? Integer.parseInt(args[1]) : 512;
         int h = args.length > 2 ? Integer.parseInt(args[2]) : 896;
         int frames = args.length > 3 ? Integer.parseInt(args[3]) : 300;
         int repeats = args.length > 4 ? Integer.parseInt(args[4]) : 3;
         PersonPose pose = standingPose();
-        Path kp = Files.createTempFile("pose-bench", ".json");
+        Path dir = Files.createTempDirectory("pose-bench");
+        Path kp = dir.resolve("body.json");
         writeBody(pose, kp);
-        System.out.printf(Locale.ROOT, "video %s, output %dx%d, %d frames, %d cores%n", video, w, h, frames,
-                Runtime.getRuntime().availableProcessors());
-        for (int r = 0; r < repeats; r++) {
-            double javaFps = java(video, w, h, frames, pose);
-            String py = python(video, w, h, kp, frames);
-            System.out.printf(Locale.ROOT, "run %d: java %.1f fps | python/opencv %s%n", r + 1, javaFps, py);
+        System.out.printf(Locale.ROOT, "video %s, output %dx%d, %d frames, %d cores; per frame on both sides:"
+                + " decode to RGB, crop2ratio, INTER_LINEAR resize, the extractor's skeleton (no head) on a black"
+                + " canvas%n", video, w, h, frames, Runtime.getRuntime().availableProcessors());
+        List<Double> ratios = new ArrayList<>();
+        try {
+            for (int r = 0; r < repeats; r++) {
+                RgbImage[] first = new RgbImage[2];
+                double javaFps = java(video, w, h, frames, pose, first);
+                Python py = python(video, w, h, kp, frames, dir);
+                if (py.error != null) {
+                    System.out.println("python/opencv side cannot run: " + py.error);
+                    System.out.println("install it with: apt-get install python3-opencv   (Debian's /usr/bin/python3"
+                            + " with OpenCV is the reference side of this benchmark)");
+                    return 2;
+                }
+                System.out.printf(Locale.ROOT, "run %d: java %.1f fps | python/opencv %.1f fps (OpenCV %s) | ratio"
+                        + " %.2fx%n", r + 1, javaFps, py.fps, py.opencv, javaFps / py.fps);
+                ratios.add(javaFps / py.fps);
+                if (r == 0 && !sameOutput(first, dir)) {
+                    return 1;
+                }
+            }
+        } finally {
+            try (var files = Files.list(dir)) {
+                files.forEach(f -> f.toFile().delete());
+            }
+            Files.deleteIfExists(dir);
         }
-        Files.deleteIfExists(kp);
+        Collections.sort(ratios);
+        System.out.printf(Locale.ROOT, "java / python-opencv, median of %d runs: %.2fx%n", ratios.size(),
+                ratios.get(ratios.size() / 2));
+        return 0;
     }
 
-    private static double java(Path video, int w, int h, int frames, PersonPose pose) throws Exception {
+    /** The first frame's crop and drawing of both sides: the drawing must match exactly. */
+    private static boolean sameOutput(RgbImage[] java, Path dir) throws Exception {
+        byte[] crop = Files.readAllBytes(dir.resolve("crop.rgb"));
+        byte[] pose = Files.readAllBytes(dir.resolve("pose.rgb"));
+        int[] cropDiff = diff(java[0].data(), crop);
+        int[] poseDiff = diff(java[1].data(), pose);
+        System.out.printf(Locale.ROOT, "same work check, frame 0: resized crop %s; skeleton drawing %s%n",
+                cropDiff[0] == 0 ? "identical" : cropDiff[0] + " of " + crop.length + " samples differ (max "
+                        + cropDiff[1] + " levels: the two FFmpeg builds' YUV->RGB)",
+                poseDiff[0] == 0 ? "identical" : poseDiff[0] + " samples differ");
+        if (poseDiff[0] != 0) {
+            System.out.println("the two sides drew different skeletons: the comparison is not of equal work");
+            return false;
+        }
+        return true;
+    }
+
+    private static int[] diff(byte[] a, byte[] b) {
+        if (a.length != b.length) {
+            return new int[] {Math.max(a.length, b.length), 255};
+        }
+        int n = 0;
+        int max = 0;
+        for (int i = 0; i < a.length; i++) {
+            int d = Math.abs((a[i] & 0xff) - (b[i] & 0xff));
+            if (d != 0) {
+                n++;
+                max = Math.max(max, d);
+            }
+        }
+        return new int[] {n, max};
+    }
+
+    private static double java(Path video, int w, int h, int frames, PersonPose pose, RgbImage[] first)
+            throws Exception {
         List<PersonPose> people = List.of(pose);
         long t0 = System.nanoTime();
         int[] n = {0};
         VideoDecoder.decode(video, "video", new FrameSelection(1, frames), VideoDecoder.DEFAULT_MAX_SIDE, (i, f) -> {
             RgbImage small = Crop2Ratio.apply(f, w, h, Interpolation.LINEAR);
             RgbImage drawn = PoseRenderer.render(people, small.width(), small.height(), true);
+            if (i == 0) {
+                first[0] = small;
+                first[1] = drawn;
+            }
             n[0] += drawn.width() > 0 ? 1 : 0;
         });
         return n[0] / ((System.nanoTime() - t0) / 1e9);
     }
 
-    private static String python(Path video, int w, int h, Path kp, int frames) {
+    private record Python(double fps, String opencv, String error) {
+    }
+
+    private static Python python(Path video, int w, int h, Path kp, int frames, Path dir) {
         try {
-            Path script = Files.createTempFile("pose_bench", ".py");
+            Path script = dir.resolve("pose_bench.py");
             try (var in = PoseBench.class.getResourceAsStream("pose_bench.py")) {
                 Files.write(script, in.readAllBytes());
             }
-            script.toFile().deleteOnExit();
-            Process p = new ProcessBuilder("/usr/bin/python3", script.toString(), video.toString(), Integer.toString(w),
-                    Integer.toString(h), kp.toString(), Integer.toString(frames)).redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes()).trim();
-            if (p.waitFor() != 0) {
-                return "unavailable (" + out.lines().reduce((a, b) -> b).orElse("") + ")";
+            if (!Files.isExecutable(Path.of("/usr/bin/python3"))) {
+                return new Python(0, null, "/usr/bin/python3 is missing");
             }
-            JsonNode j = new ObjectMapper().readTree(out.lines().reduce((a, b) -> b).orElse("{}"));
-            return String.format(Locale.ROOT, "%.1f fps (OpenCV %s)", j.path("fps").asDouble(), j.path("opencv").asText());
+            Process p = new ProcessBuilder("/usr/bin/python3", script.toString(), video.toString(), Integer.toString(w),
+                    Integer.toString(h), kp.toString(), Integer.toString(frames), dir.toString())
+                    .redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes()).trim();
+            String last = out.lines().reduce((a, b) -> b).orElse("");
+            if (p.waitFor() != 0) {
+                return new Python(0, null, last);
+            }
+            JsonNode j = new ObjectMapper().readTree(last);
+            if (j.path("frames").asInt() == 0) {
+                return new Python(0, null, "OpenCV decoded no frames of " + video);
+            }
+            return new Python(j.path("fps").asDouble(), j.path("opencv").asText(), null);
         } catch (Exception e) {
-            return "unavailable (" + e.getMessage() + ")";
+            return new Python(0, null, e.toString());
         }
     }
 

@@ -1,9 +1,12 @@
 #!/usr/bin/python3
 """Python/OpenCV side of io.xdyna.pose.bench.PoseBench: the same per-frame work as the Java pipeline's
-decode + crop2ratio + INTER_LINEAR resize + OpenPose drawing (17 limbs as filled ellipses, darkening,
-18 discs), as X-Dyna's reference does it with cv2. Prints one JSON line: frames, seconds, fps.
+decode + crop2ratio + INTER_LINEAR resize + OpenPose drawing as the pose extractor draws it (X-Dyna's
+draw_bodypose without the head: the first 17 limbs as filled ellipses, skipping those that touch the eyes
+or ears, darkening, body discs except eyes and ears), as X-Dyna's reference does it with cv2. Writes the
+first frame's resized crop and drawing (raw RGB) into DUMP_DIR so the caller can check both sides made
+the same pixels. Prints one JSON line: frames, seconds, fps.
 
-usage: pose_bench.py VIDEO WIDTH HEIGHT KEYPOINTS_JSON MAX_FRAMES
+usage: pose_bench.py VIDEO WIDTH HEIGHT KEYPOINTS_JSON MAX_FRAMES DUMP_DIR
 """
 import json
 import math
@@ -30,12 +33,19 @@ def crop2ratio(img, w, h):
     return img[sh:sh + th, sw:sw + tw]
 
 
+R_EYE = 14  # 0-based: eyes and ears (14..17) are not drawn, as PoseRenderer.render(..., noHead=True)
+
+
+def drawn(pts, i):
+    return i < R_EYE and pts[i][2] > 0.3
+
+
 def draw(canvas, pts):
     h, w = canvas.shape[:2]
     for i, (a, b) in enumerate(LIMBS):
-        pa, pb = pts[a - 1], pts[b - 1]
-        if pa[2] <= 0.3 or pb[2] <= 0.3:
+        if not drawn(pts, a - 1) or not drawn(pts, b - 1):
             continue
+        pa, pb = pts[a - 1], pts[b - 1]
         y = np.array([pa[0], pb[0]]) * float(w)
         x = np.array([pa[1], pb[1]]) * float(h)
         mx, my = np.mean(x), np.mean(y)
@@ -45,13 +55,14 @@ def draw(canvas, pts):
         cv2.fillConvexPoly(canvas, poly, COLORS[i])
     canvas = (canvas * 0.6).astype(np.uint8)
     for i, p in enumerate(pts):
-        if p[2] > 0.3:
+        if drawn(pts, i):
             cv2.circle(canvas, (int(p[0] * w), int(p[1] * h)), 4, COLORS[i], thickness=-1)
     return canvas
 
 
 def main():
     video, w, h, kp, limit = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], int(sys.argv[5])
+    dump = sys.argv[6] if len(sys.argv) > 6 else None
     pts = json.load(open(kp))
     cap = cv2.VideoCapture(video)
     n = 0
@@ -62,9 +73,11 @@ def main():
             break
         rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
         small = cv2.resize(crop2ratio(rgb, w, h), (w, h), interpolation=cv2.INTER_LINEAR)
-        draw(np.zeros((h, w, 3), np.uint8), pts)
+        canvas = draw(np.zeros((h, w, 3), np.uint8), pts)
+        if n == 0 and dump:
+            small.tofile(dump + "/crop.rgb")
+            canvas.tofile(dump + "/pose.rgb")
         n += 1
-        del small
     dt = time.perf_counter() - t0
     print(json.dumps({"frames": n, "seconds": dt, "fps": n / dt if dt > 0 else 0, "opencv": cv2.__version__}))
 
