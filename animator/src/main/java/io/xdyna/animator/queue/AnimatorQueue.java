@@ -46,8 +46,9 @@ import org.slf4j.MDC;
  * <li>a job is never lost: the lease is written before the record is acknowledged, and an abandoned
  * lease is requeued by any animator's {@link LeaseReaper}; a stopping animator requeues its job
  * itself (after a checkpoint);</li>
- * <li>a record delivered more than {@code maxDeliveries} times (claims that died before the
- * acknowledgement) is reported FAILED (DELIVERY_LIMIT) before it is settled, never dropped silently.</li>
+ * <li>a record delivered more than {@code maxDeliveries} times is reported FAILED (DELIVERY_LIMIT) before
+ * it is settled, never dropped silently; but one that was never claimed (no lease: its deliveries went to
+ * share consumers that closed with it prefetched) is first queued again as a fresh copy, a few times.</li>
  * </ul>
  * Why not renew the record's acquisition lock while the job runs: the renewal is sent by a poll, and a
  * poll may acquire the next queued record for a member that cannot run it; under a backlog that spent
@@ -55,6 +56,8 @@ import org.slf4j.MDC;
  */
 public final class AnimatorQueue implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AnimatorQueue.class);
+    /** Fresh copies of a record that ran out of deliveries without ever being claimed. */
+    static final int MAX_FRESH_COPIES = 3;
 
     /** Runs one job: {@code finalDelivery} is true on the last allowed delivery. */
     @FunctionalInterface
@@ -190,6 +193,19 @@ public final class AnimatorQueue implements AutoCloseable {
                 lease.ifPresent(l -> leases.drop(id));
                 return;
             }
+            if (delivery > maxDeliveries && (lease.isEmpty() || !lease.get().running())) {
+                // no claim of this record got as far as a lease: its deliveries went to consumers that closed
+                // with it buffered (an animator that claimed another job), not to attempts that died. A fresh
+                // copy, a few times at most
+                int fresh = intHeader(r, JobLeases.FRESH_HEADER);
+                if (fresh < MAX_FRESH_COPIES) {
+                    LOG.warn("job {}: delivered {} times without being claimed; queueing a fresh copy ({} of {})", id,
+                            delivery, fresh + 1, MAX_FRESH_COPIES);
+                    leases.requeueFresh(id, r.value(), header(r, "traceparent"), fresh + 1);
+                    settle(r, AcknowledgeType.ACCEPT, id);
+                    return;
+                }
+            }
             if (delivery > maxDeliveries) {
                 LOG.warn("job {}: delivery {} of at most {}: reporting it failed", id, delivery, maxDeliveries);
                 run(r, overLimit, true);
@@ -314,6 +330,15 @@ public final class AnimatorQueue implements AutoCloseable {
         } catch (IllegalStateException | KafkaException e) {
             LOG.warn("job {}: {} not committed ({}); the record will come back and be dropped", jobId, type,
                     e.toString());
+        }
+    }
+
+    private static int intHeader(ConsumerRecord<?, ?> r, String name) {
+        try {
+            String v = header(r, name);
+            return v == null ? 0 : Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            return MAX_FRESH_COPIES;
         }
     }
 

@@ -44,6 +44,8 @@ public final class JobLeases {
     static final String STAGE = "animator";
     /** Header of a requeued copy: why it was requeued. */
     public static final String REQUEUE_HEADER = "xdyna-requeued";
+    /** Header of a fresh copy of a record that ran out of deliveries unclaimed: how many such copies. */
+    public static final String FRESH_HEADER = "xdyna-fresh-copy";
 
     private final ObjectStore store;
     private final EventPublisher publisher;
@@ -182,6 +184,17 @@ public final class JobLeases {
         publisher.sendRaw(queueTopic, lease.jobId(), Base64.getDecoder().decode(lease.record()), headers);
         write(lease.requeued(why));
         LOG.info("job {}: back on the queue ({})", lease.jobId(), why);
+    }
+
+    /** Queues a fresh copy of a record that was never claimed (no lease is involved). */
+    public void requeueFresh(String jobId, byte[] recordValue, String traceparent, int copy) {
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put(REQUEUE_HEADER, "delivered too often without being claimed");
+        headers.put(FRESH_HEADER, Integer.toString(copy));
+        if (traceparent != null) {
+            headers.put("traceparent", traceparent);
+        }
+        publisher.sendRaw(queueTopic, jobId, recordValue, headers);
     }
 
     /** Every lease under the stage's prefix. */

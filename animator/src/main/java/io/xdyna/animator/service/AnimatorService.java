@@ -182,7 +182,7 @@ public final class AnimatorService implements ManagedService {
         p.put("max.poll.records", 1);
         p.put("key.deserializer", StringDeserializer.class.getName());
         p.put("value.deserializer", ByteArrayDeserializer.class.getName());
-        return p;
+        return KafkaSetup.withEnvironment(p); // KAFKA_* security settings, as every other client
     }
 
     @Override
