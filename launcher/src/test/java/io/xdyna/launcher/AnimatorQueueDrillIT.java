@@ -71,7 +71,9 @@ class AnimatorQueueDrillIT {
             assertThat(samplingSeconds(id)).as("%s sampled for at least 4 lock periods", id)
                     .isGreaterThanOrEqualTo(4.0 * LOCK_MS / 1000);
         }
-        assertThat(animatorLogs()).doesNotContain("DELIVERY_LIMIT").doesNotContain("dropping this copy");
+        // (a claim slower than the 1 s lock may see its ACCEPT refused: the record comes back and that copy is
+        // dropped because the lease is live; that is fine, a job sampled twice is not)
+        assertThat(animatorLogs()).doesNotContain("DELIVERY_LIMIT").doesNotContain("lease lost");
         System.out.printf("backlog: %s%n", summary(ids, samplings));
     }
 
