@@ -129,7 +129,14 @@ public final class JobStatusLog implements AutoCloseable {
         try {
             List<TopicPartition> partitions = new ArrayList<>();
             while (partitions.isEmpty() && running.get()) {
-                List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(10));
+                List<PartitionInfo> infos;
+                try {
+                    infos = consumer.partitionsFor(topic, Duration.ofSeconds(10));
+                } catch (org.apache.kafka.common.errors.TimeoutException e) {
+                    // a slow or starting broker: keep asking instead of giving up on the status log for good
+                    LOG.warn("no metadata for {} yet ({}); asking again", topic, e.getMessage());
+                    continue;
+                }
                 if (infos != null) {
                     infos.forEach(i -> partitions.add(new TopicPartition(i.topic(), i.partition())));
                 }
