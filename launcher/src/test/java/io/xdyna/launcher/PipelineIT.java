@@ -149,7 +149,7 @@ class PipelineIT {
         JsonNode missing = awaitEnd(acme, "missing-input");
         assertThat(missing.get("state").asText()).isEqualTo("FAILED");
         assertThat(missing.at("/error/code").asText()).isEqualTo("INPUT_MISSING");
-        assertThat(missing.at("/error/message").asText()).contains("uploads/nope");
+        assertThat(missing.at("/error/message").asText()).contains("uploads/acme/nope");
 
         Map<String, String> parked = deadLetterCodes(3);
         assertThat(parked).containsEntry("junk", "INVALID_REQUEST").containsEntry("bad-params", "INVALID_PARAMS")
