@@ -21,6 +21,9 @@ import java.time.Duration;
  * @param smoothPoses {@code XDYNA_SMOOTH_POSES}, default true: offline temporal smoothing of the
  *     skeletons (no lag: it looks both ways; real jumps are kept), so frame-to-frame detector jitter
  *     does not become jitter in the animation; false draws raw detections, as the reference does
+ * @param detEvery {@code XDYNA_POSE_DET_EVERY}, default 1: run the person detector (YOLOX-L, about 90% of
+ *     DWPose's compute) on every k-th frame only and take the box from the previous frame's pose in
+ *     between, as rtmlib's {@code det_frequency}; 1 detects every frame (the reference's behaviour)
  * @param limits {@link StageLimits#from}: {@code XDYNA_STAGE_TIMEOUT} (default 15 min) for one attempt at a job,
  *     {@code XDYNA_RETRY_BUDGET} (default 5) attempts per job
  */
@@ -32,6 +35,7 @@ public record PoseExtractorConfig(
         String groupId,
         int maxDecodeSide,
         boolean smoothPoses,
+        int detEvery,
         StageLimits limits) {
 
     /** An attempt decodes, detects and writes a few hundred frames: minutes, not hours. */
@@ -47,6 +51,7 @@ public record PoseExtractorConfig(
                 env.string("XDYNA_POSE_GROUP", common.topics().prefix() + "pose-extractor"),
                 env.integer("XDYNA_MAX_DECODE_SIDE", VideoDecoder.DEFAULT_MAX_SIDE, 256, 8192),
                 env.bool("XDYNA_SMOOTH_POSES", true),
+                env.integer("XDYNA_POSE_DET_EVERY", 1, 1, 64),
                 StageLimits.from(env, DEFAULT_TIMEOUT));
     }
 }
