@@ -58,6 +58,10 @@ public final class PoseBench {
                 + " canvas%n", video, w, h, frames, Runtime.getRuntime().availableProcessors());
         List<Double> ratios = new ArrayList<>();
         try {
+            // untimed warm-up of both sides: native libraries loaded (Python's import cv2 is outside its
+            // timer too), the JIT past its first compilations
+            java(video, w, h, Math.min(frames, 30), pose, new RgbImage[2]);
+            python(video, w, h, kp, Math.min(frames, 30), dir);
             for (int r = 0; r < repeats; r++) {
                 RgbImage[] first = new RgbImage[2];
                 double javaFps = java(video, w, h, frames, pose, first);
