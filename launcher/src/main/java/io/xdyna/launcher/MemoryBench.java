@@ -84,35 +84,51 @@ final class MemoryBench {
         row.put("frames", n);
         row.put("source", srcSize);
         try (LocalStack stack = new LocalStack(LocalStack.Settings.throwaway(root, data, 1))) {
-            stack.start();
-            stack.awaitAllReady(Duration.ofMinutes(10)); // a shared, loaded machine can take minutes
-            Map<String, Long> idle = new LinkedHashMap<>();
-            for (ServiceProcess s : stack.services()) {
-                idle.put(s.name(), kb(s.pid(), "VmRSS"));
-            }
-            ApiClient api = stack.api();
-            long t0 = System.nanoTime();
-            String id = api.submit(reference, video, null, params).get("id").asText();
-            String state;
-            while (true) {
-                JsonNode st = api.status(id);
-                state = st.get("state").asText();
-                if (state.equals("SUCCEEDED") || state.equals("FAILED") || state.equals("CANCELLED")) {
-                    if (!state.equals("SUCCEEDED")) {
-                        System.err.println("job " + state + ": " + st);
-                    }
-                    break;
+            // Ctrl-C or SIGTERM: stop the services too, not only this JVM
+            Thread stopStack = new Thread(stack::close, "bench-memory-stop");
+            Runtime.getRuntime().addShutdownHook(stopStack);
+            try {
+                return measure(stack, row, reference, video, params, n);
+            } finally {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(stopStack);
+                } catch (IllegalStateException shuttingDown) {
+                    // the hook is running
                 }
-                Thread.sleep(500);
             }
-            row.put("seconds", (System.nanoTime() - t0) / 1e9);
-            row.put("state", state);
-            for (ServiceProcess s : stack.services()) {
-                long peak = kb(s.pid(), "VmHWM");
-                row.put(s.name(), String.format("%d / %d", peak / 1024, idle.get(s.name()) / 1024));
-            }
-            System.out.printf("%d frames: %s%n", n, row);
         }
+    }
+
+    private static Map<String, Object> measure(LocalStack stack, Map<String, Object> row, Path reference, Path video,
+            String params, int n) throws Exception {
+        stack.start();
+        stack.awaitAllReady(Duration.ofMinutes(10)); // a shared, loaded machine can take minutes
+        Map<String, Long> idle = new LinkedHashMap<>();
+        for (ServiceProcess s : stack.services()) {
+            idle.put(s.name(), kb(s.pid(), "VmRSS"));
+        }
+        ApiClient api = stack.api();
+        long t0 = System.nanoTime();
+        String id = api.submit(reference, video, null, params).get("id").asText();
+        String state;
+        while (true) {
+            JsonNode st = api.status(id);
+            state = st.get("state").asText();
+            if (state.equals("SUCCEEDED") || state.equals("FAILED") || state.equals("CANCELLED")) {
+                if (!state.equals("SUCCEEDED")) {
+                    System.err.println("job " + state + ": " + st);
+                }
+                break;
+            }
+            Thread.sleep(500);
+        }
+        row.put("seconds", (System.nanoTime() - t0) / 1e9);
+        row.put("state", state);
+        for (ServiceProcess s : stack.services()) {
+            long peak = kb(s.pid(), "VmHWM");
+            row.put(s.name(), String.format("%d / %d", peak / 1024, idle.get(s.name()) / 1024));
+        }
+        System.out.printf("%d frames: %s%n", n, row);
         return row;
     }
 

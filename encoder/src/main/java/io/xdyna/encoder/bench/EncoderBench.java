@@ -41,11 +41,21 @@ public final class EncoderBench {
     }
 
     public static void main(String[] args) throws Exception {
+        System.exit(run(args));
+    }
+
+    /** 0 when both sides ran; 2, saying what to install, when the {@code ffmpeg} CLI cannot run. */
+    public static int run(String[] args) throws Exception {
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 96;
         String preset = args.length > 1 ? args[1] : "medium";
         int crf = args.length > 2 ? Integer.parseInt(args[2]) : 18;
         int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 3;
         String ffmpeg = args.length > 4 ? args[4] : "/usr/bin/ffmpeg";
+        if (cliVersion(ffmpeg).startsWith("unavailable")) {
+            System.out.println("the ffmpeg CLI side cannot run: " + cliVersion(ffmpeg));
+            System.out.println("install it with: apt-get install ffmpeg   (or pass its path as the 5th argument)");
+            return 2;
+        }
         VideoSettings settings = new VideoSettings(crf, preset);
         Codecs.init();
 
@@ -83,7 +93,7 @@ public final class EncoderBench {
                         w.finish();
                     }
                 });
-                cliMem[r] = n / time(() -> run(concat(new String[] {ffmpeg, "-y", "-v", "error", "-f", "rawvideo",
+                cliMem[r] = n / time(() -> exec(concat(new String[] {ffmpeg, "-y", "-v", "error", "-f", "rawvideo",
                     "-pix_fmt", "bgr24", "-s", W + "x" + H, "-r", "15", "-i", raw.toString()}, common,
                         dir.resolve("cli.mp4").toString())));
                 oursPng[r] = n / time(() -> {
@@ -95,7 +105,7 @@ public final class EncoderBench {
                         w.finish();
                     }
                 });
-                cliPng[r] = n / time(() -> run(concat(new String[] {ffmpeg, "-y", "-v", "error", "-framerate", "15",
+                cliPng[r] = n / time(() -> exec(concat(new String[] {ffmpeg, "-y", "-v", "error", "-framerate", "15",
                     "-i", pngs.resolve("%05d.png").toString()}, common, dir.resolve("cli-png.mp4").toString())));
             }
         } finally {
@@ -108,6 +118,7 @@ public final class EncoderBench {
         try (var s = Files.walk(dir)) {
             s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }
+        return 0;
     }
 
     private static void report(String what, double ours, double cli) {
@@ -173,7 +184,7 @@ public final class EncoderBench {
         return (System.nanoTime() - t) / 1e9;
     }
 
-    private static void run(String... cmd) throws Exception {
+    private static void exec(String... cmd) throws Exception {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
         if (p.waitFor() != 0) {

@@ -41,6 +41,9 @@ public final class PoseBench {
      * sides' drawings differ (then they did not do the same work).
      */
     public static int run(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("stage")) {
+            return stage(java.util.Arrays.copyOfRange(args, 1, args.length));
+        }
         Path video = Path.of(args.length > 0 ? args[0] : "../shared/examples/example_1_driving.mp4");
         int w = args.length > 1 ? Integer.parseInt(args[1]) : 512;
         int h = args.length > 2 ? Integer.parseInt(args[2]) : 896;
@@ -55,6 +58,10 @@ public final class PoseBench {
                 + " canvas%n", video, w, h, frames, Runtime.getRuntime().availableProcessors());
         List<Double> ratios = new ArrayList<>();
         try {
+            // untimed warm-up of both sides: native libraries loaded (Python's import cv2 is outside its
+            // timer too), the JIT past its first compilations
+            java(video, w, h, Math.min(frames, 30), pose, new RgbImage[2]);
+            python(video, w, h, kp, Math.min(frames, 30), dir);
             for (int r = 0; r < repeats; r++) {
                 RgbImage[] first = new RgbImage[2];
                 double javaFps = java(video, w, h, frames, pose, first);
@@ -81,6 +88,59 @@ public final class PoseBench {
         Collections.sort(ratios);
         System.out.printf(Locale.ROOT, "java / python-opencv, median of %d runs: %.2fx%n", ratios.size(),
                 ratios.get(ratios.size() / 2));
+        return 0;
+    }
+
+    /**
+     * {@code stage BUNDLE [video] [frames] [width] [height] [k,k,...]}: frames per second of the whole pose stage
+     * ({@code ConditionPipeline}: decode, crop and resize, detection, pose, face maps, drawing, PNG/JPEG
+     * encoding, the preview video; conditions go to a sink that drops them), with face control, on
+     * BUNDLE (e.g. the real-size random-weight bundle of tools/fixtures/make_pose_bundle_realsize.py),
+     * once per detector interval k ({@code XDYNA_POSE_DET_EVERY}; default "1"), in one run.
+     */
+    static int stage(String[] args) throws Exception {
+        Path bundle = Path.of(args.length > 0 ? args[0] : "pretrained_weights/tiny-dwpose");
+        Path video = Path.of(args.length > 1 ? args[1] : "../shared/examples/example_1_driving.mp4");
+        int frames = args.length > 2 ? Integer.parseInt(args[2]) : 16;
+        int w = args.length > 3 ? Integer.parseInt(args[3]) : 512;
+        int h = args.length > 4 ? Integer.parseInt(args[4]) : 896;
+        String[] ks = (args.length > 5 ? args[5] : "1").split(",");
+        Path reference = video.resolveSibling(video.getFileName().toString().replace("_driving.mp4", "_reference.jpg"));
+        io.xdyna.shared.job.JobParams params = new io.xdyna.shared.job.JobParams(w, h, frames, 1, null, 1, null, null,
+                null, null, true, null);
+        long[] bytes = {0};
+        io.xdyna.pose.service.ConditionSink drop = new io.xdyna.pose.service.ConditionSink() {
+            @Override
+            public void put(String key, byte[] data, String contentType) {
+                bytes[0] += data.length;
+            }
+
+            @Override
+            public void putFile(String key, Path file, String contentType) {
+            }
+        };
+        int cores = Runtime.getRuntime().availableProcessors();
+        try (io.xdyna.pose.dwpose.DwPose dw = io.xdyna.pose.dwpose.DwPose.load(
+                io.xdyna.pose.dwpose.PoseBundle.load(bundle))) {
+            double first = 0;
+            for (String kText : ks) {
+                int k = Integer.parseInt(kText.trim());
+                io.xdyna.pose.service.ConditionPipeline pipeline = new io.xdyna.pose.service.ConditionPipeline(dw,
+                        VideoDecoder.DEFAULT_MAX_SIDE, false, k);
+                Path work = Files.createTempDirectory("pose-stage");
+                byte[] ref = Files.readAllBytes(reference);
+                long t0 = System.nanoTime();
+                var summary = pipeline.run("bench", ref, video, null, params, work, drop, (f, m) -> { });
+                double s = (System.nanoTime() - t0) / 1e9;
+                Files.deleteIfExists(work);
+                double fps = summary.frameCount() / s;
+                first = first == 0 ? fps : first;
+                System.out.printf(Locale.ROOT, "pose stage on %s (%s), %s, %d frames at %dx%d with face maps,"
+                        + " detector every %d frame(s): %.2f s, %.3f fps on %d cores = %.4f fps per core"
+                        + " (reference image included); %.2fx the first line%n", bundle, dw.bundle().modelId(),
+                        video.getFileName(), summary.frameCount(), w, h, k, s, fps, cores, fps / cores, fps / first);
+            }
+        }
         return 0;
     }
 

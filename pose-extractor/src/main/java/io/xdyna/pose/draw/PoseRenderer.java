@@ -7,6 +7,7 @@ import io.xdyna.pose.skeleton.Keypoint;
 import io.xdyna.pose.skeleton.PersonPose;
 import java.util.List;
 import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.opencv.global.opencv_core;
 import org.bytedeco.opencv.global.opencv_imgproc;
 import org.bytedeco.opencv.opencv_core.Mat;
 import org.bytedeco.opencv.opencv_core.Point;
@@ -141,14 +142,20 @@ public final class PoseRenderer {
 
     /** {@code (canvas * 0.6).astype(uint8)}: float64 product, truncated. */
     private static void darken(Mat canvas) {
-        int n = canvas.rows() * canvas.cols() * 3;
-        byte[] data = new byte[n];
-        BytePointer ptr = canvas.data();
-        ptr.get(data);
-        for (int k = 0; k < n; k++) {
-            data[k] = (byte) (int) ((data[k] & 0xff) * 0.6);
+        opencv_core.LUT(canvas, DARKEN_LUT, canvas);
+    }
+
+    /** {@code (int) (v * 0.6)} for every 8-bit value: the same float64 product, truncated, looked up. */
+    private static final byte[] DARKEN = new byte[256];
+    /** {@link #DARKEN} as OpenCV's 256-entry table (read only: shared by every thread). */
+    private static final Mat DARKEN_LUT;
+
+    static {
+        for (int v = 0; v < 256; v++) {
+            DARKEN[v] = (byte) (int) (v * 0.6);
         }
-        ptr.put(data);
+        DARKEN_LUT = new Mat(1, 256, org.bytedeco.opencv.global.opencv_core.CV_8UC1);
+        DARKEN_LUT.data().put(DARKEN);
     }
 
     private static void drawBodyPoints(Mat canvas, List<PersonPose> people, int width, int height, boolean noHead) {

@@ -141,11 +141,25 @@ public final class DwPose implements AutoCloseable {
 
     /** Detects, lets {@code tracker} pick the main person, and estimates its pose; null when nobody is there. */
     public Person mainPerson(RgbImage image, PersonTracker tracker) {
-        Box box = tracker.select(detect(image));
+        return mainPerson(image, tracker, true);
+    }
+
+    /**
+     * As {@link #mainPerson(RgbImage, PersonTracker)}, but with {@code detect} false the person's box
+     * is the one {@code tracker} took from the previous frame's pose (rtmlib's {@code det_frequency}),
+     * which skips the detector, by far the larger network; it detects anyway when there is none.
+     */
+    public Person mainPerson(RgbImage image, PersonTracker tracker, boolean detect) {
+        Box box = detect ? null : tracker.poseBox();
         if (box == null) {
+            box = tracker.select(detect(image));
+        }
+        if (box == null) {
+            tracker.lost();
             return null;
         }
         WholeBody wb = estimate(image, box);
+        tracker.observePose(wb, image.width(), image.height());
         return new Person(box, wb, wb.toPersonPose(image.width(), image.height()));
     }
 

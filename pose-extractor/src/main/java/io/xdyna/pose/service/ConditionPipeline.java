@@ -52,12 +52,25 @@ public final class ConditionPipeline {
     private final DwPose dwpose;
     private final int maxDecodeSide;
     private final boolean smooth;
+    private final int detEvery;
 
     /**
      * @param smooth pass the (aligned) skeletons through {@link PoseSmoother} (off in the
      *     reference, which draws each frame's raw detection)
      */
     public ConditionPipeline(DwPose dwpose, int maxDecodeSide, boolean smooth) {
+        this(dwpose, maxDecodeSide, smooth, 1);
+    }
+
+    /**
+     * @param detEvery run the person detector on every {@code detEvery}-th frame only, taking the box
+     *     from the previous frame's pose in between (rtmlib's {@code det_frequency}); 1 = every frame
+     */
+    public ConditionPipeline(DwPose dwpose, int maxDecodeSide, boolean smooth, int detEvery) {
+        if (detEvery < 1) {
+            throw new IllegalArgumentException("detEvery must be at least 1, got " + detEvery);
+        }
+        this.detEvery = detEvery;
         this.dwpose = dwpose;
         this.maxDecodeSide = maxDecodeSide;
         this.smooth = smooth;
@@ -106,7 +119,8 @@ public final class ConditionPipeline {
         VideoDecoder.Result decoded = VideoDecoder.decode(driving, "driving video", selection, maxDecodeSide, (i, raw) -> {
             RgbImage frame = Crop2Ratio.apply(raw, w, h, Interpolation.LINEAR);
             out.put(StorageLayout.conditionDriving(jobId, i), ImageCodec.jpeg(frame, JPEG_QUALITY), "image/jpeg");
-            DwPose.Person person = extractPoses || face ? dwpose.mainPerson(frame, tracker) : null;
+            DwPose.Person person = extractPoses || face ? dwpose.mainPerson(frame, tracker, i % detEvery == 0)
+                    : null;
             poses.add(person == null ? null : person.pose());
             if (face) {
                 FaceMaps.Maps maps = faceMaps.next(frame, landmarks(person));

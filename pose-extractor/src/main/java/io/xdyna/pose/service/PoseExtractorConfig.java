@@ -22,6 +22,9 @@ import java.time.Duration;
  * @param smoothPoses {@code XDYNA_SMOOTH_POSES}, default true: offline temporal smoothing of the
  *     skeletons (no lag: it looks both ways; real jumps are kept), so frame-to-frame detector jitter
  *     does not become jitter in the animation; false draws raw detections, as the reference does
+ * @param detEvery {@code XDYNA_POSE_DET_EVERY}, default 1: run the person detector (YOLOX-L, about 90% of
+ *     DWPose's compute) on every k-th frame only and take the box from the previous frame's pose in
+ *     between, as rtmlib's {@code det_frequency}; 1 detects every frame (the reference's behaviour)
  * @param limits {@link StageLimits#from}: {@code XDYNA_STAGE_TIMEOUT} (default 15 min) for one attempt at a job,
  *     {@code XDYNA_RETRY_BUDGET} (default 5) attempts per job
  * @param inputs {@link InputPolicy#from}: which object keys a request's inputs may name
@@ -35,13 +38,21 @@ public record PoseExtractorConfig(
         String groupId,
         int maxDecodeSide,
         boolean smoothPoses,
+        int detEvery,
         StageLimits limits,
         InputPolicy inputs) {
 
     /** As before the input policy existed: tenant prefixes only. */
     public PoseExtractorConfig(CommonConfig common, Path modelDir, int managementPort, Path workDir, String groupId,
+            int maxDecodeSide, boolean smoothPoses, int detEvery, StageLimits limits) {
+        this(common, modelDir, managementPort, workDir, groupId, maxDecodeSide, smoothPoses, detEvery, limits,
+                InputPolicy.tenantOnly());
+    }
+
+    /** As before detection intervals and the input policy: detect every frame, tenant prefixes only. */
+    public PoseExtractorConfig(CommonConfig common, Path modelDir, int managementPort, Path workDir, String groupId,
             int maxDecodeSide, boolean smoothPoses, StageLimits limits) {
-        this(common, modelDir, managementPort, workDir, groupId, maxDecodeSide, smoothPoses, limits,
+        this(common, modelDir, managementPort, workDir, groupId, maxDecodeSide, smoothPoses, 1, limits,
                 InputPolicy.tenantOnly());
     }
 
@@ -58,6 +69,7 @@ public record PoseExtractorConfig(
                 env.string("XDYNA_POSE_GROUP", common.topics().prefix() + "pose-extractor"),
                 env.integer("XDYNA_MAX_DECODE_SIDE", VideoDecoder.DEFAULT_MAX_SIDE, 256, 8192),
                 env.bool("XDYNA_SMOOTH_POSES", true),
+                env.integer("XDYNA_POSE_DET_EVERY", 1, 1, 64),
                 StageLimits.from(env, DEFAULT_TIMEOUT),
                 InputPolicy.from(env));
     }

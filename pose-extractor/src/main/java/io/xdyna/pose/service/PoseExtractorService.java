@@ -77,7 +77,7 @@ public final class PoseExtractorService implements ManagedService {
         StatusReporter status = new StatusReporter(publisher, config.common().topics(), 2.0);
         DeadLetters dlq = new DeadLetters(publisher, config.common().topics(), name());
         ExtractHandler handler = new ExtractHandler(
-                new ConditionPipeline(dwpose, config.maxDecodeSide(), config.smoothPoses()), store,
+                new ConditionPipeline(dwpose, config.maxDecodeSide(), config.smoothPoses(), config.detEvery()), store,
                 config.common().topics(), config.workDir());
         // a job cancelled while queued is skipped instead of extracted
         statuses = new JobStatusLog(config.common().kafkaBootstrap(), config.common().topics().status(),

@@ -120,6 +120,29 @@ class ConditionPipelineTest {
                 });
     }
 
+    @Test
+    void detectingEveryKthFrameKeepsTheDetectedFramesAndTracksTheOthers() throws Exception {
+        Path driving = TestPaths.example("example_1_driving.mp4");
+        JobParams p = params(256, 448, 9, 2, true, false);
+        MapSink every = new MapSink();
+        new ConditionPipeline(tiny, 2048, false, 1).run("job1", reference(1), driving, null, p, dir, every, (f, m) -> { });
+        MapSink fourth = new MapSink();
+        ConditionPipeline.Summary s = new ConditionPipeline(tiny, 2048, false, 4).run("job1", reference(1), driving,
+                null, p, dir, fourth, (f, m) -> { });
+        assertThat(s.frameCount()).isEqualTo(9);
+        for (int i = 0; i < 9; i++) {
+            byte[] a = every.objects.get(StorageLayout.conditionPose("job1", i));
+            byte[] b = fourth.objects.get(StorageLayout.conditionPose("job1", i));
+            RgbImage pose = ImageCodec.decode(b, "p");
+            assertThat(nonBlack(pose)).as("skeleton drawn on frame %d", i).isGreaterThan(1000);
+            if (i % 4 == 0) {
+                // detected frames: the same box, so the same skeleton
+                assertThat(b).as("frame %d", i).isEqualTo(a);
+            }
+        }
+        assertThatThrownBy(() -> new ConditionPipeline(tiny, 2048, false, 0)).isInstanceOf(IllegalArgumentException.class);
+    }
+
     private Path write(byte[] bytes) throws Exception {
         return Files.write(Files.createTempFile(dir, "obj", ".bin"), bytes);
     }
