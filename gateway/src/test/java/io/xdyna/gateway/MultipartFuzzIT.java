@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.xdyna.gateway.auth.ApiKeys;
 import io.xdyna.gateway.support.RunningGateway;
 import io.xdyna.shared.config.CommonConfig;
+import io.xdyna.shared.fuzz.Fuzz;
 import io.xdyna.testkit.RealInfra;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -14,21 +15,21 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.lifecycle.AfterContainer;
-import net.jqwik.api.lifecycle.BeforeContainer;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * Fuzzes {@code POST /v1/jobs} on a real gateway (broker, store) with mutated multipart bodies: part
  * names, headers, boundaries, field values and file bytes. Every answer is a deliberate one (2xx or a
- * 4xx with a JSON error), never a 5xx, and the gateway stays live. Bounded by
- * {@code jqwik.tries.default}.
+ * 4xx with a JSON error), never a 5xx, and the gateway stays live ({@link #stillLiveAfterwards} runs
+ * last). {@link Fuzz}: 300 bodies; more: {@code -Dxdyna.fuzz.tries=N}.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class MultipartFuzzIT {
     static final String KEY = "key-of-fuzzer";
     static final Set<Integer> ANSWERS = Set.of(200, 202, 400, 409, 413, 415, 422, 429);
@@ -36,7 +37,7 @@ class MultipartFuzzIT {
     static Path tmp;
     static byte[] image;
 
-    @BeforeContainer
+    @BeforeAll
     static void start() throws Exception {
         tmp = Files.createTempDirectory("xdyna-multipart-fuzz");
         CommonConfig common = RealInfra.shared().newEnvironment("gateway-multipart-fuzz");
@@ -49,7 +50,7 @@ class MultipartFuzzIT {
         image = out.toByteArray();
     }
 
-    @AfterContainer
+    @AfterAll
     static void stop() {
         gw.close();
     }
@@ -57,19 +58,24 @@ class MultipartFuzzIT {
     record Part(String name, String fileName, String contentType, byte[] body) {
     }
 
-    @Property
-    void everyAnswerIsDeliberate(@ForAll("bodies") byte[] body, @ForAll("contentTypes") String contentType) {
-        HttpRequest.Builder r = gw.request("/v1/jobs", KEY).header("Content-Type", contentType)
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
-        HttpResponse<String> a = RunningGateway.send(r.build());
-        assertThat(a.statusCode()).as(a.body()).isIn(ANSWERS);
-        if (a.statusCode() >= 400) {
-            assertThat(RunningGateway.json(a).has("code")).as(a.body()).isTrue();
-        }
+    record Post(String contentType, byte[] body) {
+    }
+
+    @Test
+    void everyAnswerIsDeliberate() {
+        Fuzz.check("MultipartFuzzIT#everyAnswerIsDeliberate", g -> new Post(contentType(g), body(g)), in -> {
+            HttpRequest.Builder r = gw.request("/v1/jobs", KEY).header("Content-Type", in.contentType())
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(in.body()));
+            HttpResponse<String> a = RunningGateway.send(r.build());
+            assertThat(a.statusCode()).as(a.body()).isIn(ANSWERS);
+            if (a.statusCode() >= 400) {
+                assertThat(RunningGateway.json(a).has("code")).as(a.body()).isTrue();
+            }
+        });
     }
 
     /** Found by this fuzzer: an empty boundary made Netty's decoder throw, answered 500. */
-    @net.jqwik.api.Example
+    @Test
     void emptyBoundaryIsA400() {
         for (String type : List.of("multipart/form-data; boundary=", "multipart/form-data; boundary=\"\"",
                 "multipart/form-data", "multipart/form-data; boundary=" + "b".repeat(71))) {
@@ -81,7 +87,7 @@ class MultipartFuzzIT {
     }
 
     /** Found by this fuzzer: a body that ends inside a file part, without the closing boundary. */
-    @net.jqwik.api.Example
+    @Test
     void unterminatedFilePartIsAnswered() {
         for (boolean file : List.of(true, false)) {
             String head = "--BOUND\r\nContent-Disposition: form-data; name=\"reference\""
@@ -98,7 +104,7 @@ class MultipartFuzzIT {
     }
 
     /** Found by this fuzzer: a damaged Content-Disposition made Netty's decoder throw a NullPointerException (500). */
-    @net.jqwik.api.Example
+    @Test
     void damagedDispositionIsA400() {
         String body = "--BOUND\r\nContent-Disposition: form-data; name=\"driving\"; filenameg\"\"\r\n"
                 + "Content-Type: text/plain\r\n\r\n\r\n--BOUND--\r\n";
@@ -109,51 +115,85 @@ class MultipartFuzzIT {
         assertThat(RunningGateway.json(a).get("code").asText()).isEqualTo("INVALID_REQUEST");
     }
 
-    @Property(tries = 1)
+    /**
+     * Found by this fuzzer: a part with an empty name after a file part. Netty's decoder throws, Vert.x
+     * cancels the file being streamed to disk and the request failed with "Streaming aborted" (500).
+     */
+    @Test
+    void emptyNameAfterFilePartIsA400() {
+        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        b.writeBytes(("--BOUND\r\nContent-Disposition: form-data; name=\"reference\"; filename=\"a.bin\"\r\n"
+                + "Content-Type: application/octet-stream\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+        b.writeBytes(image);
+        b.writeBytes(("\r\n--BOUND\r\nContent-Disposition: form-data; name=\"\"\r\nContent-Type: text/plain\r\n\r\n"
+                + "x\r\n--BOUND--\r\n").getBytes(StandardCharsets.UTF_8));
+        HttpResponse<String> a = RunningGateway.send(gw.request("/v1/jobs", KEY)
+                .header("Content-Type", "multipart/form-data; boundary=BOUND")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(b.toByteArray())).build());
+        assertThat(a.statusCode()).as(a.body()).isEqualTo(400);
+        assertThat(RunningGateway.json(a).get("code").asText()).isEqualTo("INVALID_REQUEST");
+    }
+
+    @Test
+    @Order(Integer.MAX_VALUE)
     void stillLiveAfterwards() {
         assertThat(gw.get("/health/live", null).statusCode()).isEqualTo(200);
     }
 
-    @Provide
-    Arbitrary<String> contentTypes() {
-        return Arbitraries.of("multipart/form-data; boundary=BOUND", "multipart/form-data; boundary=\"BOUND\"",
-                "multipart/form-data", "multipart/form-data; boundary=", "multipart/form-data; boundary=OTHER",
-                "multipart/mixed; boundary=BOUND", "application/json", "MULTIPART/FORM-DATA; BOUNDARY=BOUND");
+    static final List<String> CONTENT_TYPES = List.of("multipart/form-data; boundary=BOUND",
+            "multipart/form-data; boundary=\"BOUND\"", "multipart/form-data", "multipart/form-data; boundary=",
+            "multipart/form-data; boundary=OTHER", "multipart/mixed; boundary=BOUND", "application/json",
+            "MULTIPART/FORM-DATA; BOUNDARY=BOUND");
+    static final List<String> NAMES = List.of("reference", "driving", "pose", "params", "callbackUrl", "",
+            "reference\"; x=\"", "r\u00e9f\u00e9rence", "a".repeat(300));
+    static final List<String> FILE_NAMES = List.of("a.png", "../../etc/passwd", "", "x\u0000y", "\u202etxt.exe");
+    static final List<String> TEXTS = List.of("{\"length\":4}", "{\"steps\":1e9}", "http://127.0.0.1/x",
+            "https://hooks.example/x", "null", "");
+    static final List<String> PART_TYPES = List.of("image/png", "application/octet-stream", "text/plain", "x/\r\ny");
+
+    static String contentType(SplittableRandom r) {
+        return Fuzz.pick(r, CONTENT_TYPES);
     }
 
-    @Provide
-    Arbitrary<byte[]> bodies() {
-        Arbitrary<String> names = Arbitraries.oneOf(Arbitraries.of("reference", "driving", "pose", "params",
-                "callbackUrl", "", "reference\"; x=\"", "r\u00e9f\u00e9rence", "a".repeat(300)),
-                Arbitraries.strings().ofMaxLength(12));
-        Arbitrary<String> fileNames = Arbitraries.oneOf(Arbitraries.just((String) null), Arbitraries.of("a.png",
-                "../../etc/passwd", "", "x\u0000y", "\u202etxt.exe"), Arbitraries.strings().ofMaxLength(12));
-        Arbitrary<byte[]> payloads = Arbitraries.oneOf(Arbitraries.just(image), Arbitraries.bytes().array(byte[].class)
-                .ofMaxSize(200), Arbitraries.of("{\"length\":4}", "{\"steps\":1e9}", "http://127.0.0.1/x",
-                "https://hooks.example/x", "null", "").map(s -> s.getBytes(StandardCharsets.UTF_8)));
-        Arbitrary<Part> part = Combinators.combine(names, fileNames, Arbitraries.of("image/png",
-                "application/octet-stream", "text/plain", "x/\r\ny"), payloads).as(Part::new);
-        return Combinators.combine(part.list().ofMaxSize(5), Arbitraries.integers().between(0, 3),
-                Arbitraries.integers().between(0, 2000)).as((parts, damage, at) -> {
-                    java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
-                    for (Part p : parts) {
-                        String head = "--BOUND\r\nContent-Disposition: form-data; name=\"" + p.name() + "\""
-                                + (p.fileName() == null ? "" : "; filename=\"" + p.fileName() + "\"")
-                                + "\r\nContent-Type: " + p.contentType() + "\r\n\r\n";
-                        b.writeBytes(head.getBytes(StandardCharsets.UTF_8));
-                        b.writeBytes(p.body());
-                        b.writeBytes("\r\n".getBytes(StandardCharsets.UTF_8));
-                    }
-                    if (damage != 1) {
-                        b.writeBytes("--BOUND--\r\n".getBytes(StandardCharsets.UTF_8));
-                    }
-                    byte[] out = b.toByteArray();
-                    if (damage == 2 && out.length > 0) {
-                        out = java.util.Arrays.copyOf(out, at % out.length);
-                    } else if (damage == 3 && out.length > 0) {
-                        out[at % out.length] = (byte) (out[at % out.length] ^ 0x5a);
-                    }
-                    return out;
-                });
+    static Part part(SplittableRandom r) {
+        String name = r.nextBoolean() ? Fuzz.pick(r, NAMES) : Fuzz.strings(r, 12);
+        String fileName = switch (r.nextInt(3)) {
+            case 0 -> null;
+            case 1 -> Fuzz.pick(r, FILE_NAMES);
+            default -> Fuzz.strings(r, 12);
+        };
+        String type = Fuzz.pick(r, PART_TYPES);
+        byte[] payload = switch (r.nextInt(3)) {
+            case 0 -> image;
+            case 1 -> Fuzz.bytes(r, 200);
+            default -> Fuzz.pick(r, TEXTS).getBytes(StandardCharsets.UTF_8);
+        };
+        return new Part(name, fileName, type, payload);
+    }
+
+    /** Up to 5 parts, then: whole, no closing boundary, cut short, or one byte flipped. */
+    static byte[] body(SplittableRandom r) {
+        List<Part> parts = Fuzz.list(r, 0, 5, MultipartFuzzIT::part);
+        int damage = Fuzz.between(r, 0, 3);
+        int at = Fuzz.between(r, 0, 2000);
+        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        for (Part p : parts) {
+            String head = "--BOUND\r\nContent-Disposition: form-data; name=\"" + p.name() + "\""
+                    + (p.fileName() == null ? "" : "; filename=\"" + p.fileName() + "\"")
+                    + "\r\nContent-Type: " + p.contentType() + "\r\n\r\n";
+            b.writeBytes(head.getBytes(StandardCharsets.UTF_8));
+            b.writeBytes(p.body());
+            b.writeBytes("\r\n".getBytes(StandardCharsets.UTF_8));
+        }
+        if (damage != 1) {
+            b.writeBytes("--BOUND--\r\n".getBytes(StandardCharsets.UTF_8));
+        }
+        byte[] out = b.toByteArray();
+        if (damage == 2 && out.length > 0) {
+            out = java.util.Arrays.copyOf(out, at % out.length);
+        } else if (damage == 3 && out.length > 0) {
+            out[at % out.length] = (byte) (out[at % out.length] ^ 0x5a);
+        }
+        return out;
     }
 }

@@ -787,6 +787,15 @@ public final class JobsApi {
         return false;
     }
 
+    /**
+     * Whether a failure is Vert.x cancelling a file part it was streaming to disk because the rest of
+     * the body could not be read (the decoder threw on a later part): the client's bytes again. That
+     * cancellation fails the request first, with no stack and no cause, before the decoder's exception.
+     */
+    static boolean uploadAborted(Throwable t) {
+        return t != null && t.getCause() == null && "Streaming aborted".equals(t.getMessage());
+    }
+
     static void failure(RoutingContext ctx) {
         Throwable t = ctx.failure();
         if (ctx.response().ended() || ctx.response().closed()) {
@@ -804,7 +813,7 @@ public final class JobsApi {
             int code = ctx.statusCode() > 0 ? ctx.statusCode() : 500;
             ApiError.send(ctx, code, code == 400 ? "INVALID_REQUEST" : "HTTP_" + code,
                     code == 400 ? "the request could not be read (a malformed multipart body?)" : "request failed");
-        } else if (fromMultipartDecoder(t)) {
+        } else if (fromMultipartDecoder(t) || uploadAborted(t)) {
             // Netty's decoder throws (even NullPointerException) on some malformed part headers
             LOG.info("malformed multipart body on {} {}: {}", ctx.request().method(), ctx.request().path(),
                     t.toString());

@@ -4,29 +4,26 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.xdyna.gateway.support.SharedDir;
 import io.xdyna.shared.job.ErrorCode;
+import io.xdyna.shared.fuzz.Fuzz;
 import io.xdyna.shared.job.JobFailure;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.lifecycle.AfterContainer;
-import net.jqwik.api.lifecycle.BeforeContainer;
+import java.util.SplittableRandom;
 import org.bytedeco.javacv.FFmpegFrameRecorder;
 import org.bytedeco.javacv.Frame;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 /**
  * Fuzzes image and video sniffing, which read untrusted uploads in the gateway (ImageIO, FFmpeg):
  * arbitrary bytes and mutated real files (byte edits, insertions, truncation) either pass as a
  * sane image/video or fail with the upload error codes; no other exception, and no crash of the JVM
- * (FFmpeg is native code). Bounded by {@code jqwik.tries.default}; longer:
- * {@code mvn -pl gateway -am verify -Dtest=InputsFuzzTest -Dsurefire.failIfNoSpecifiedTests=false -Djqwik.tries.default=20000}.
+ * (FFmpeg is native code). {@link Fuzz}: 300 tries a property; longer:
+ * {@code mvn -pl gateway -am verify -Dtest=InputsFuzzTest -Dsurefire.failIfNoSpecifiedTests=false -Dxdyna.fuzz.tries=20000}.
  */
 class InputsFuzzTest {
     static final List<ErrorCode> UPLOAD_ERRORS = List.of(ErrorCode.NOT_AN_IMAGE, ErrorCode.NOT_A_VIDEO,
@@ -36,7 +33,7 @@ class InputsFuzzTest {
     static byte[] png;
     static byte[] mp4;
 
-    @BeforeContainer
+    @BeforeAll
     static void seeds() throws Exception {
         dir = Files.createTempDirectory("xdyna-fuzz");
         jpeg = Files.readAllBytes(SharedDir.example("example_1_reference.jpg"));
@@ -69,7 +66,7 @@ class InputsFuzzTest {
         org.bytedeco.ffmpeg.global.avutil.av_log_set_level(org.bytedeco.ffmpeg.global.avutil.AV_LOG_QUIET);
     }
 
-    @AfterContainer
+    @AfterAll
     static void clean() throws IOException {
         try (var s = Files.walk(dir)) {
             s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
@@ -112,68 +109,57 @@ class InputsFuzzTest {
         }
     }
 
-    @Property
-    void arbitraryBytesAreNoImage(@ForAll byte[] bytes) {
-        imageOrRefusal(bytes);
+    @Test
+    void arbitraryBytesAreNoImage() {
+        Fuzz.check("InputsFuzzTest#arbitraryBytesAreNoImage", r -> Fuzz.bytes(r, 255), InputsFuzzTest::imageOrRefusal);
     }
 
-    @Property
-    void mutatedImagesPassOrFailCleanly(@ForAll("mutatedImages") byte[] bytes) {
-        imageOrRefusal(bytes);
+    @Test
+    void mutatedImagesPassOrFailCleanly() {
+        Fuzz.check("InputsFuzzTest#mutatedImagesPassOrFailCleanly", r -> mutate(r, Fuzz.pick(r, png, jpeg)),
+                InputsFuzzTest::imageOrRefusal);
     }
 
-    @Property
-    void mutatedVideosPassOrFailCleanly(@ForAll("mutatedVideos") byte[] bytes) {
-        videoOrRefusal(bytes);
+    @Test
+    void mutatedVideosPassOrFailCleanly() {
+        Fuzz.check("InputsFuzzTest#mutatedVideosPassOrFailCleanly", r -> mutate(r, mp4),
+                InputsFuzzTest::videoOrRefusal);
     }
 
-    @Property
-    void arbitraryBytesAreNoVideo(@ForAll byte[] bytes) {
-        videoOrRefusal(bytes);
-    }
-
-    @Provide
-    Arbitrary<byte[]> mutatedImages() {
-        return mutations(Arbitraries.of(png, jpeg));
-    }
-
-    @Provide
-    Arbitrary<byte[]> mutatedVideos() {
-        return mutations(Arbitraries.just(mp4));
+    @Test
+    void arbitraryBytesAreNoVideo() {
+        Fuzz.check("InputsFuzzTest#arbitraryBytesAreNoVideo", r -> Fuzz.bytes(r, 255), InputsFuzzTest::videoOrRefusal);
     }
 
     /** Up to 8 edits: overwrite a byte, insert a byte, overwrite 4 bytes with an extreme integer, cut. */
-    static Arbitrary<byte[]> mutations(Arbitrary<byte[]> seeds) {
-        Arbitrary<List<int[]>> edits = Combinators.combine(Arbitraries.integers().between(0, 9),
-                Arbitraries.integers().between(0, Integer.MAX_VALUE), Arbitraries.integers().between(0, 255))
-                .as((op, at, b) -> new int[] {op, at, b}).list().ofMinSize(1).ofMaxSize(8);
-        return Combinators.combine(seeds, edits).as((s, es) -> {
-            byte[] cur = s;
-            for (int[] e : es) {
-                if (cur.length == 0) {
-                    break;
-                }
-                int at = e[1] % cur.length;
-                if (e[0] <= 5) {
-                    cur = cur.clone();
-                    cur[at] = (byte) e[2];
-                } else if (e[0] == 6) {
-                    byte[] c = new byte[cur.length + 1];
-                    System.arraycopy(cur, 0, c, 0, at);
-                    c[at] = (byte) e[2];
-                    System.arraycopy(cur, at, c, at + 1, cur.length - at);
-                    cur = c;
-                } else if (e[0] <= 8) {
-                    cur = cur.clone();
-                    int v = e[0] == 7 ? 0x7fffffff : 0xffffffff;
-                    for (int k = 0; k < 4 && at + k < cur.length; k++) {
-                        cur[at + k] = (byte) (v >>> (24 - 8 * k));
-                    }
-                } else {
-                    cur = java.util.Arrays.copyOf(cur, at);
-                }
+    static byte[] mutate(SplittableRandom r, byte[] seed) {
+        List<int[]> edits = Fuzz.list(r, 1, 8, g -> new int[] {Fuzz.between(g, 0, 9),
+            Fuzz.between(g, 0, Integer.MAX_VALUE), Fuzz.between(g, 0, 255)});
+        byte[] cur = seed;
+        for (int[] e : edits) {
+            if (cur.length == 0) {
+                break;
             }
-            return cur;
-        });
+            int at = e[1] % cur.length;
+            if (e[0] <= 5) {
+                cur = cur.clone();
+                cur[at] = (byte) e[2];
+            } else if (e[0] == 6) {
+                byte[] c = new byte[cur.length + 1];
+                System.arraycopy(cur, 0, c, 0, at);
+                c[at] = (byte) e[2];
+                System.arraycopy(cur, at, c, at + 1, cur.length - at);
+                cur = c;
+            } else if (e[0] <= 8) {
+                cur = cur.clone();
+                int v = e[0] == 7 ? 0x7fffffff : 0xffffffff;
+                for (int k = 0; k < 4 && at + k < cur.length; k++) {
+                    cur[at + k] = (byte) (v >>> (24 - 8 * k));
+                }
+            } else {
+                cur = java.util.Arrays.copyOf(cur, at);
+            }
+        }
+        return cur;
     }
 }
