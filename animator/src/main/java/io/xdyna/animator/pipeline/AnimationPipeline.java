@@ -156,7 +156,7 @@ public final class AnimationPipeline {
                     NDArrays.concat(new NDList(p.textCond, imgCond), 1)), 0);
             p.windowBatch = windowBatch(r);
             p.refLatent = referenceLatent(m, r, p.draws, dt);
-            p.poseCond = conditions(m, r.pose(), DataType.FLOAT16).toType(dt, false);
+            p.poseCond = conditions(m, r.pose(), dt);
             if (r.faceControl()) {
                 NDArray local = conditions(m, r.faceLocal(), DataType.FLOAT32);
                 NDArray global = conditions(m, r.faceGlobal(), DataType.FLOAT32);
