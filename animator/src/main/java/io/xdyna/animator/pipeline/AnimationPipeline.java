@@ -19,11 +19,13 @@ import io.xdyna.shared.job.ErrorCode;
 import io.xdyna.shared.job.JobFailure;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
+import java.util.function.Function;
 
 /**
  * X-Dyna's cross-identity sampling (XDYNA.md, "Sampling loop") on a loaded bundle: embeddings,
  * reference latent, conditions, initial latents, the denoising loop over context windows, and VAE
- * decoding to 8-bit frames. Every random draw comes from {@link SeededRandom} with the job's seed,
+ * decoding to 8-bit frames. Every random draw comes from {@link JobDraws#seeded} (the job's seed),
  * so the same request on the same device gives the same frames bit for bit, and a job resumed from
  * a checkpoint continues exactly as the first attempt would have.
  */
@@ -32,12 +34,27 @@ public final class AnimationPipeline {
     private final BundleManifest manifest;
     private final PipelineOptions options;
     private final DdimScheduler scheduler;
+    private final Function<AnimationRequest, JobDraws> draws;
+    private final Function<AnimationRequest, float[]> clipPixels;
 
     public AnimationPipeline(AnimatorModels models, PipelineOptions options) {
+        this(models, options, r -> JobDraws.seeded(r.seed()), null);
+    }
+
+    /**
+     * The golden test's seam: the job's random draws, and the CLIP image-encoder input
+     * {@code [3,S,S]} (null: {@link ClipImagePreprocess} of the reference), given instead of derived.
+     */
+    AnimationPipeline(AnimatorModels models, PipelineOptions options, Function<AnimationRequest, JobDraws> draws,
+            Function<AnimationRequest, float[]> clipPixels) {
         this.models = models;
         this.manifest = models.manifest();
         this.options = options;
         this.scheduler = new DdimScheduler(manifest.scheduler().toConfig());
+        this.draws = Objects.requireNonNull(draws, "draws");
+        this.clipPixels = clipPixels != null ? clipPixels
+                : r -> ClipImagePreprocess.apply(r.clipSource(), manifest.imageEncoderSize(), manifest.imageMean(),
+                        manifest.imageStd());
     }
 
     public AnimatorModels models() {
@@ -48,6 +65,7 @@ public final class AnimationPipeline {
     public final class Prepared implements AutoCloseable {
         final NDManager manager;
         final AnimationRequest request;
+        final JobDraws draws;
         NDArray unetEmb;
         NDArray textUncond;
         NDArray textCond;
@@ -55,9 +73,10 @@ public final class AnimationPipeline {
         WindowConditions conditions;
         int windowBatch = 1;
 
-        Prepared(NDManager manager, AnimationRequest request) {
+        Prepared(NDManager manager, AnimationRequest request, JobDraws draws) {
             this.manager = manager;
             this.request = request;
+            this.draws = draws;
         }
 
         public NDManager manager() {
@@ -118,7 +137,7 @@ public final class AnimationPipeline {
     /** Embeddings, reference latent and conditions (once per job). */
     public Prepared prepare(AnimationRequest r) {
         check(r);
-        Prepared p = new Prepared(models.newManager(), r);
+        Prepared p = new Prepared(models.newManager(), r, draws.apply(r));
         try {
             NDManager m = p.manager;
             DataType dt = models.device().dtype();
@@ -127,15 +146,14 @@ public final class AnimationPipeline {
             p.textUncond = r.prompt().equals(r.negativePrompt()) ? p.textCond : encodeText(m, r.negativePrompt());
             // image tokens: cond = CLIP(original upload, or the reference without one), uncond = CLIP(zeros)
             int s = manifest.imageEncoderSize();
-            NDArray pixels = m.create(ClipImagePreprocess.apply(r.clipSource(), s, manifest.imageMean(),
-                    manifest.imageStd()), new Shape(1, 3, s, s)).toType(dt, false);
+            NDArray pixels = m.create(clipPixels.apply(r), new Shape(1, 3, s, s)).toType(dt, false);
             NDArray imgCond = models.network("image_encoder").forward(new NDList(pixels)).head();
             NDArray imgUncond = models.network("image_encoder").forward(new NDList(pixels.zerosLike())).head();
             p.unetEmb = NDArrays.concat(new NDList(
                     NDArrays.concat(new NDList(p.textUncond, imgUncond), 1),
                     NDArrays.concat(new NDList(p.textCond, imgCond), 1)), 0);
             p.windowBatch = windowBatch(r);
-            p.refLatent = referenceLatent(m, r, dt);
+            p.refLatent = referenceLatent(m, r, p.draws, dt);
             // read a window at a time during sampling; only the clip-wide min and max are taken now
             p.conditions = new WindowConditions(m, r, dt);
             return p;
@@ -165,7 +183,7 @@ public final class AnimationPipeline {
     }
 
     /** VAE-encode(ref/127.5-1), sampled with the seeded noise, times the scaling factor: {@code [1,C,h,w]}. */
-    private NDArray referenceLatent(NDManager m, AnimationRequest r, DataType dt) {
+    private NDArray referenceLatent(NDManager m, AnimationRequest r, JobDraws draws, DataType dt) {
         int w = r.width();
         int h = r.height();
         byte[] rgb = r.reference().rgb();
@@ -181,8 +199,7 @@ public final class AnimationPipeline {
         NDList out = models.network("vae_encoder").forward(new NDList(img));
         NDArray mean = out.get(0);
         NDArray logvar = out.get(1);
-        NDArray noise = m.create(SeededRandom.gaussian(r.seed(), SeededRandom.VAE_SAMPLE,
-                (int) mean.size()), mean.getShape()).toType(dt, false);
+        NDArray noise = m.create(draws.vaeSampleNoise((int) mean.size()), mean.getShape()).toType(dt, false);
         return mean.add(logvar.mul(0.5).exp().mul(noise)).mul(manifest.vaeScalingFactor().floatValue());
     }
 
@@ -200,10 +217,8 @@ public final class AnimationPipeline {
         DataType dt = models.device().dtype();
         AnimationRequest r = p.request;
         Shape shape = p.latentShape();
-        NDArray uniform = m.create(SeededRandom.uniform(r.seed(), SeededRandom.DOWNGRADE, (int) shape.size()), shape)
-                .toType(dt, false);
-        NDArray noise = m.create(SeededRandom.gaussian(r.seed(), SeededRandom.INIT_NOISE, (int) shape.size()), shape)
-                .toType(dt, false);
+        NDArray uniform = m.create(p.draws.downgradeUniform((int) shape.size()), shape).toType(dt, false);
+        NDArray noise = m.create(p.draws.initialNoise((int) shape.size()), shape).toType(dt, false);
         NDArray latents = LatentInit.initialLatents(scheduler, p.refLatent.expandDims(2), r.frames(), uniform, noise,
                 scheduler.timesteps(r.steps())[0]);
         uniform.close();
@@ -228,7 +243,7 @@ public final class AnimationPipeline {
         SamplingLoop loop = new SamplingLoop(scheduler, r.cfg(), ContextWindows.CONTEXT_FRAMES,
                 ContextWindows.OVERLAP, p.windowBatch);
         return loop.run(latents, r.steps(), startStep,
-                step -> SeededRandom.contextOffset(r.seed(), step, ContextWindows.CONTEXT_FRAMES),
+                step -> p.draws.contextOffset(step, ContextWindows.CONTEXT_FRAMES),
                 denoiser(p), listener);
     }
 

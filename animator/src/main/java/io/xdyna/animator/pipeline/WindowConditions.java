@@ -34,7 +34,8 @@ final class WindowConditions {
      */
     WindowConditions(NDManager manager, AnimationRequest r, DataType dtype) {
         this.dtype = dtype;
-        this.pose = new Stream(manager, r.pose(), DataType.FLOAT16, "pose");
+        // X-Dyna normalises the pose clip in the ControlNet's dtype (dtype=controlnet.dtype), the face maps in float32
+        this.pose = new Stream(manager, r.pose(), dtype, "pose");
         if (r.faceControl()) {
             this.faceLocal = new Stream(manager, r.faceLocal(), DataType.FLOAT32, "local face");
             this.faceGlobal = new Stream(manager, r.faceGlobal(), DataType.FLOAT32, "global face");

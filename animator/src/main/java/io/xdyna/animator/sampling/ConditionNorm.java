@@ -26,7 +26,7 @@ public final class ConditionNorm {
 
     /**
      * @param frames {@code [F,C,H,W]} pixel values 0..255 (any numeric dtype)
-     * @param dtype the dtype the reference normalises in (float16 for pose, float32 for face)
+     * @param dtype the dtype the reference normalises in (the pose ControlNet's dtype for pose, float32 for face)
      * @return {@code [F,C,H,W]} in {@code dtype}, values in [0,1], attached to {@code frames}'
      *     manager; one CFG half (the pipeline concatenates it twice: uncond half == cond half)
      */
