@@ -29,7 +29,8 @@ class WindowConditionsTest {
         AnimationRequest r = TestBundles.request(64, 128, 20, 1, 3, "", "", true);
         for (DataType dt : new DataType[] {DataType.FLOAT32, DataType.FLOAT16}) {
             try (NDManager m = NDManager.newBaseManager("PyTorch")) {
-                NDArray pose = wholeClip(m, r.pose(), DataType.FLOAT16).toType(dt, false);
+                // the pose clip is normalised in the model's dtype, as X-Dyna's controlnet.dtype
+                NDArray pose = wholeClip(m, r.pose(), dt).toType(dt, false);
                 NDArray face = NDArrays.concat(new NDList(wholeClip(m, r.faceLocal(), DataType.FLOAT32),
                         wholeClip(m, r.faceGlobal(), DataType.FLOAT32)), 1).toType(dt, false);
                 WindowConditions w = new WindowConditions(m, r, dt);
@@ -55,7 +56,7 @@ class WindowConditionsTest {
         for (List<RgbImage> clip : List.of(List.of(black, black, black), List.of(black, mid), List.of(mid, mid))) {
             AnimationRequest r = new AnimationRequest(8, 8, 1, 7.5, 1, "", "", true, black, clip, clip, clip);
             try (NDManager m = NDManager.newBaseManager("PyTorch")) {
-                NDArray pose = wholeClip(m, r.pose(), DataType.FLOAT16).toType(DataType.FLOAT32, false);
+                NDArray pose = wholeClip(m, r.pose(), DataType.FLOAT32);
                 WindowConditions w = new WindowConditions(m, r, DataType.FLOAT32);
                 long[] all = new long[clip.size()];
                 for (int i = 0; i < all.length; i++) {
