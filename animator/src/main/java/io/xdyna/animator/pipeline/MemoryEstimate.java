@@ -11,17 +11,23 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * A conservative estimate of the tensor memory one job needs, checked before any work so that a job
- * that cannot fit fails at once with OUT_OF_MEMORY instead of after minutes of sampling.
+ * A conservative estimate of the tensor memory one job needs beyond the loaded networks, checked before any
+ * work so that a job that cannot fit fails at once with OUT_OF_MEMORY instead of after minutes of sampling.
  *
  * <p>What stays resident: the prepared conditions of the whole clip (3 + 6 channels per frame, model
  * dtype, plus the 8-bit copy while normalising), the latents with the loop's accumulators (about
  * 6 latent tensors), and the activations of one window's evaluation: ControlNet residuals for
- * {@code 2 x 17} frames and the UNet's activations, taken as {@value #ACTIVATION_FACTOR} times the
- * residual volume (SD-1.5's UNet holds roughly that many feature maps of the residuals' size at once).
+ * {@code 2 x 17} frames and the UNet's activations, taken as {@link #ACTIVATION_FACTOR} times the
+ * residual volume; with a bundle whose attention is not fused ({@code fusedAttention: false}), one
+ * {@code tokens x tokens} score tensor per head and frame at the UNet's first level on top
+ * ({@link #SCORE_TENSORS}). Calibrated on the full-size CPU dry run (animator/README.md, "Full-size dry run").
  */
 public final class MemoryEstimate {
     static final int ACTIVATION_FACTOR = 12;
+    /** SD-1.5's UNet has 8 attention heads at every level. */
+    static final int ATTENTION_HEADS = 8;
+    /** Score tensors of the first level alive at once in unfused attention (the dry run's lean maths: 1). */
+    static final int SCORE_TENSORS = 1;
 
     private MemoryEstimate() {
     }
@@ -36,7 +42,8 @@ public final class MemoryEstimate {
             int windows) {
         long pixels = (long) width * height;
         long conditions = frames * pixels * ((face ? 9L : 3L) * dtypeBytes + (face ? 9L : 3L));
-        long latentFrame = (long) m.latentChannels() * m.latentSize(width) * m.latentSize(height);
+        long latentPixels = (long) m.latentSize(width) * m.latentSize(height);
+        long latentFrame = m.latentChannels() * latentPixels;
         long latents = 6L * (frames + 1) * latentFrame * 4;
         long residualsPerFrame = 0;
         for (BundleManifest.Residual r : m.residuals()) {
@@ -45,8 +52,10 @@ public final class MemoryEstimate {
         }
         long windowFrames = 2L * windows * (Math.min(frames, 16) + 1);
         long activations = windowFrames * residualsPerFrame * dtypeBytes * (2 + ACTIVATION_FACTOR);
+        long scores = m.attentionFused() ? 0
+                : SCORE_TENSORS * windowFrames * ATTENTION_HEADS * latentPixels * latentPixels * dtypeBytes;
         long decode = pixels * 3 * 4 * 64; // one frame through the VAE decoder
-        return conditions + latents + activations + decode;
+        return conditions + latents + activations + scores + decode;
     }
 
     /** Throws OUT_OF_MEMORY when the estimate exceeds the limit or the device's memory. */
