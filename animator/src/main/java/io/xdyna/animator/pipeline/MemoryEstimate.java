@@ -23,7 +23,18 @@ import java.nio.file.Path;
  * ({@link #SCORE_TENSORS}). Calibrated on the full-size CPU dry run (animator/README.md, "Full-size dry run").
  */
 public final class MemoryEstimate {
-    static final int ACTIVATION_FACTOR = 12;
+    /**
+     * UNet activations in residual volumes, on the CPU: measured on the dry run (animator/README.md): a
+     * 16-frame window at 256x448 with X-Dyna's classes at half width peaked 7.8 GiB above the loaded networks;
+     * less the 3.49 GB of first-level scores and the conditions, 23.6 residual volumes. 24 keeps a margin.
+     */
+    static final int ACTIVATION_FACTOR = 24;
+    /**
+     * The same on a GPU: not measured (no GPU in the task that calibrated the CPU figure). Kept at the earlier
+     * 12, which puts X-Dyna's default job (896x512, 16-frame window, float16, fused attention) at about 11 GiB
+     * of activations + 6 GiB of weights, in line with the authors' "at least 20 GB for one window".
+     */
+    static final int ACTIVATION_FACTOR_GPU = 12;
     /** SD-1.5's UNet has 8 attention heads at every level. */
     static final int ATTENTION_HEADS = 8;
     /** Score tensors of the first level alive at once in unfused attention (the dry run's lean maths: 1). */
@@ -37,9 +48,15 @@ public final class MemoryEstimate {
         return bytes(m, dtypeBytes, width, height, frames, face, 1);
     }
 
-    /** Estimated bytes for one job evaluating {@code windows} context windows per network call. */
+    /** Estimated bytes on the CPU for one job evaluating {@code windows} context windows per network call. */
     public static long bytes(BundleManifest m, int dtypeBytes, int width, int height, int frames, boolean face,
             int windows) {
+        return bytes(m, false, dtypeBytes, width, height, frames, face, windows);
+    }
+
+    /** Estimated bytes on the CPU or a GPU for one job evaluating {@code windows} context windows per call. */
+    public static long bytes(BundleManifest m, boolean gpu, int dtypeBytes, int width, int height, int frames,
+            boolean face, int windows) {
         long pixels = (long) width * height;
         long conditions = frames * pixels * ((face ? 9L : 3L) * dtypeBytes + (face ? 9L : 3L));
         long latentPixels = (long) m.latentSize(width) * m.latentSize(height);
@@ -51,7 +68,8 @@ public final class MemoryEstimate {
             residualsPerFrame += r.channels() * (m.latentSize(width) / d) * (m.latentSize(height) / d);
         }
         long windowFrames = 2L * windows * (Math.min(frames, 16) + 1);
-        long activations = windowFrames * residualsPerFrame * dtypeBytes * (2 + ACTIVATION_FACTOR);
+        long activations = windowFrames * residualsPerFrame * dtypeBytes
+                * (2 + (gpu ? ACTIVATION_FACTOR_GPU : ACTIVATION_FACTOR));
         long scores = m.attentionFused() ? 0
                 : SCORE_TENSORS * windowFrames * ATTENTION_HEADS * latentPixels * latentPixels * dtypeBytes;
         long decode = pixels * 3 * 4 * 64; // one frame through the VAE decoder
@@ -62,7 +80,7 @@ public final class MemoryEstimate {
     public static void check(BundleManifest m, DeviceChoice device, int width, int height, int frames, boolean face,
             long limitBytes) {
         int dtypeBytes = device.dtype().getNumOfBytes();
-        long need = bytes(m, dtypeBytes, width, height, frames, face);
+        long need = bytes(m, device.gpu(), dtypeBytes, width, height, frames, face, 1);
         long have = limitBytes > 0 ? limitBytes : available(device);
         if (have > 0 && need > have) {
             throw JobFailure.permanent(ErrorCode.OUT_OF_MEMORY, String.format(
@@ -80,7 +98,8 @@ public final class MemoryEstimate {
             boolean face, long limitBytes, int wanted) {
         long have = limitBytes > 0 ? limitBytes : available(device);
         int k = Math.max(1, wanted);
-        while (k > 1 && have > 0 && bytes(m, device.dtype().getNumOfBytes(), width, height, frames, face, k) > have) {
+        while (k > 1 && have > 0
+                && bytes(m, device.gpu(), device.dtype().getNumOfBytes(), width, height, frames, face, k) > have) {
             k--;
         }
         return k;
