@@ -25,13 +25,14 @@ import java.nio.file.Path;
 public final class MemoryEstimate {
     /**
      * UNet activations in residual volumes, on the CPU: measured on the dry run (animator/README.md): a
-     * 16-frame window at 256x448 with X-Dyna's classes at half width peaked 7.8 GiB above the loaded networks;
-     * less the 3.49 GB of first-level scores and the conditions, 23.6 residual volumes. 24 keeps a margin.
+     * 16-frame window at 256x448 with X-Dyna's classes at half width peaked 12.2 GiB above the loaded networks
+     * during the UNet call (up path: skip connections and three transformer blocks per level); less the
+     * 3.49 GB of first-level scores and the conditions, 47.3 residual volumes. 48 keeps a small margin.
      */
-    static final int ACTIVATION_FACTOR = 24;
+    static final int ACTIVATION_FACTOR = 48;
     /**
      * The same on a GPU: not measured (no GPU in the task that calibrated the CPU figure). Kept at the earlier
-     * 12, which puts X-Dyna's default job (896x512, 16-frame window, float16, fused attention) at about 11 GiB
+     * 12, which puts X-Dyna's default job (896x512, 16-frame window, float16, fused attention) at about 10 GiB
      * of activations + 6 GiB of weights, in line with the authors' "at least 20 GB for one window".
      */
     static final int ACTIVATION_FACTOR_GPU = 12;
