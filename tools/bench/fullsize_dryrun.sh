@@ -3,12 +3,14 @@
 # random weights, exported in float32 by tools/export, loaded by the Java animator, one job run and
 # measured (load time, seconds per network call, peak memory vs MemoryEstimate). Figures: animator/README.md.
 #
-#   tools/bench/fullsize_dryrun.sh [--xdyna-repo DIR] [--bundle DIR] [--out DIR] [SIZE ...]
+#   tools/bench/fullsize_dryrun.sh [--xdyna-repo DIR] [--bundle DIR] [--out DIR] [--width-divisor N] [SIZE ...]
 #
 # SIZE is FRAMESxWIDTHxHEIGHTxSTEPS (default 16x256x448x2 and the calibration size 8x192x320x2).
 # The bundle (~10 GB) goes to /tmp by default: never commit it. Needs the exporter's Python environment
 # (tools/export/requirements.txt, or: PYTHONPATH with diffusers 0.24.0 / einops / omegaconf) and X-Dyna's
-# checkout at the pinned commit; about 12 GB of RAM for the export and 16 GB for the 16-frame job.
+# checkout at the pinned commit; about 12 GB of RAM for the export and 17 GB for the 16-frame job
+# (float32 weights alone are 11.7 GB). --width-divisor 2 halves the UNet/ControlNet/ViT channels where
+# that does not fit (what animator/README.md reports for the 24 GB machine shared with other work).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 xdyna_repo="${XDYNA_REPO:-/opt/X-Dyna}"
@@ -16,11 +18,13 @@ bundle="/tmp/xdyna-fullsize"
 out="/tmp/xdyna-fullsize-bench"
 python="${PYTHON:-/usr/bin/python3}"
 sizes=()
+divisor=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --xdyna-repo) xdyna_repo="$2"; shift 2 ;;
     --bundle) bundle="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
+    --width-divisor) divisor="$2"; shift 2 ;;
     *) sizes+=("$1"); shift ;;
   esac
 done
@@ -31,7 +35,7 @@ timev() { if [ -x /usr/bin/time ]; then /usr/bin/time -v "$@"; else "$@"; fi; }
 if [ ! -f "$bundle/manifest.json" ]; then
   echo "exporting the full-size random bundle to $bundle (log: $out/export.log)"
   timev "$python" "$root/tools/export/xdyna_fullsize_dryrun.py" --xdyna-repo "$xdyna_repo" --out "$bundle" \
-    > "$out/export.log" 2>&1
+    --width-divisor "$divisor" > "$out/export.log" 2>&1
   grep -E "FULL-SIZE EXPORT DONE|Maximum resident|Elapsed \(wall" "$out/export.log"
 fi
 

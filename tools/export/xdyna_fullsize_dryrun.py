@@ -219,10 +219,26 @@ def count(model):
     return sum(p.numel() for p in model.parameters())
 
 
-class FullSizeSource:
-    """X-Dyna's classes at SD-1.5 size with random weights, behind the exporter's source interface."""
+def scaled(config, divisor):
+    """A configuration with every block's channels divided by ``divisor`` (heads, layers, blocks kept)."""
+    if divisor == 1:
+        return dict(config)
+    out = dict(config)
+    out["block_out_channels"] = [c // divisor for c in config["block_out_channels"]]
+    return out
 
-    def __init__(self, repo, log, seed=7):
+
+class FullSizeSource:
+    """X-Dyna's classes at SD-1.5 size with random weights, behind the exporter's source interface.
+
+    ``width_divisor`` > 1 divides the channels of the UNet, both ControlNets and the ViT-H stand-in's width
+    (every layer, block and head count kept; text width 768, VAE and resampler depth unchanged): the
+    "largest that fits" variant for a machine that cannot hold the full size. Activation memory per
+    element of the residual layout and the first level's attention scores (8 heads x tokens^2) keep their
+    full-size shape, which is what MemoryEstimate is calibrated on.
+    """
+
+    def __init__(self, repo, log, seed=7, width_divisor=1):
         from omegaconf import OmegaConf
         attention_sdpa.sdpa = lean_attention  # X-Dyna's attention classes call it through the module
         repo = os.path.abspath(repo)
@@ -233,6 +249,11 @@ class FullSizeSource:
         self.patch = XdynaAttentionPatch(attention, motion)
         self.patch.install()
         self.repo, self.log, self.seed = repo, log, seed
+        self.divisor = width_divisor
+        self.unet_config = scaled(SD15_UNET, width_divisor)
+        self.controlnet_config = scaled(SD15_CONTROLNET, width_divisor)
+        self.vision_config = dict(CLIP_VISION, width=CLIP_VISION["width"] // width_divisor,
+                                  mlp=CLIP_VISION["mlp"] // width_divisor)
         config = OmegaConf.to_container(OmegaConf.load(os.path.join(repo, "configs", "x_dyna.yaml")))
         self.unet_kwargs = config["unet_additional_kwargs"]
         sched = config["noise_scheduler_kwargs"]
@@ -242,7 +263,7 @@ class FullSizeSource:
             "embed_dim": 768, "vocab_size": CLIP_TEXT["vocab"], "text_tokens": 77, "image_tokens": 16,
             "latent_channels": 4, "vae_downscale": 8, "vae_scaling_factor": 0.18215, "size_multiple": 64,
             "image_size": 224, "image_mean": CLIP_MEAN, "image_std": CLIP_STD,
-            "residuals": W.residual_layout(SD15_UNET["block_out_channels"], SD15_UNET["layers_per_block"]),
+            "residuals": W.residual_layout(self.unet_config["block_out_channels"], SD15_UNET["layers_per_block"]),
             "pose_channels": 3, "face_channels": 6,
             "scheduler": {"numTrainTimesteps": sched["num_train_timesteps"], "betaStart": sched["beta_start"],
                           "betaEnd": sched["beta_end"], "betaSchedule": sched["beta_schedule"],
@@ -259,11 +280,11 @@ class FullSizeSource:
         torch.manual_seed(self.seed + len(self.parameters))
         if name == "unet":
             from animatediff.models.unet import UNet3DConditionModel
-            model = UNet3DConditionModel.from_config(dict(SD15_UNET, _class_name="UNet3DConditionModel"),
+            model = UNet3DConditionModel.from_config(dict(self.unet_config, _class_name="UNet3DConditionModel"),
                                                      **dict(self.unet_kwargs))
         elif name in ("controlnet_pose", "controlnet_face"):
             from animatediff.models.controlnet import ControlNetModel
-            model = ControlNetModel.from_config(dict(SD15_CONTROLNET, conditioning_channels=3 if name ==
+            model = ControlNetModel.from_config(dict(self.controlnet_config, conditioning_channels=3 if name ==
                                                      "controlnet_pose" else 6))
             self.log(f"  {name}: {use_lean_processors(model)} attention processors on lean attention")
         elif name == "vae":
@@ -273,11 +294,11 @@ class FullSizeSource:
         elif name == "text_encoder":
             model = ClipTextStandin()
         elif name == "clip_vision":
-            model = ClipVisionStandin()
+            model = ClipVisionStandin(self.vision_config)
         elif name == "resampler":
             from animatediff.models.ip_adapter import Resampler
             model = Resampler(dim=768, depth=4, dim_head=64, heads=12, num_queries=16,
-                              embedding_dim=CLIP_VISION["width"], output_dim=768, ff_mult=4)
+                              embedding_dim=self.vision_config["width"], output_dim=768, ff_mult=4)
         else:
             raise ValueError(name)
         _wake_zero_params(model, g)
@@ -326,6 +347,8 @@ def main(argv=None):
     p.add_argument("--out", required=True, help="bundle directory (outside the repository: ~10 GB)")
     p.add_argument("--roles", default=",".join(W.ROLES))
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    p.add_argument("--width-divisor", type=int, default=1,
+                   help="divide UNet/ControlNet/ViT channels by this (1 = the real size; 2 where it cannot fit)")
     # traced small (shapes are dynamic): tracing and the eager comparisons at full size would need
     # far more memory and hours on a CPU; the animator runs the files at 448x256 and 16 frames
     p.add_argument("--height", type=int, default=128)
@@ -335,23 +358,29 @@ def main(argv=None):
     p.add_argument("--check-width", type=int, default=128)
     p.add_argument("--check-frames", type=int, default=2)
     args = p.parse_args(argv)
+    # Run the reloaded files the way the animator does (DJL with ai.djl.pytorch.graph_optimizer=false):
+    # without TorchScript's profiling optimiser, which re-profiles and re-fuses the whole graph for every
+    # new input shape - minutes per geometry for a 1.3 B-parameter UNet on a CPU, for nothing here.
+    torch._C._set_graph_executor_optimize(False)
     if args.threads:
         torch.set_num_threads(args.threads)
     roles = [r for r in args.roles.split(",") if r]
     started = time.time()
     try:
-        source = FullSizeSource(args.xdyna_repo, E.log)
+        source = FullSizeSource(args.xdyna_repo, E.log, width_divisor=args.width_divisor)
         E.export_animator(source, args.out, roles, torch.float32, torch.device("cpu"), frames=args.frames,
                           height=args.height, width=args.width, check_frames=args.check_frames,
                           check_height=args.check_height, check_width=args.check_width,
-                          tolerance=E.DEFAULT_TOLERANCE[torch.float32], name="xdyna-fullsize-random",
+                          tolerance=E.DEFAULT_TOLERANCE[torch.float32],
+                          name="xdyna-fullsize-random" if args.width_divisor == 1 else
+                          f"xdyna-width-1-{args.width_divisor}-random",
                           kind="fixture", force=True)
         validate_animator_manifest(args.out, roles)
     except BundleError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     seconds = time.time() - started
-    summary = {"parameters": source.parameters, "totalParameters": sum(source.parameters.values()),
+    summary = {"widthDivisor": args.width_divisor, "parameters": source.parameters, "totalParameters": sum(source.parameters.values()),
                "exportSeconds": round(seconds, 1), "torch": torch.__version__, "threads": torch.get_num_threads(),
                "fusedSdpa": HAS_FUSED_SDPA,
                "bytes": {r: os.path.getsize(os.path.join(args.out, f"{r}.pt")) for r in roles}}

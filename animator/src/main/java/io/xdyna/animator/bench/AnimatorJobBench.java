@@ -57,12 +57,37 @@ public final class AnimatorJobBench {
                     + " per call; MemoryEstimate predicts %.2f GiB%n", frames, width, height, steps, windowBatch,
                     gib(estimate));
 
+            // a heartbeat, so that a run stopped early (a slow machine) still shows the calls finished so far
+            Thread monitor = new Thread(() -> {
+                long started = System.nanoTime();
+                while (!Thread.currentThread().isInterrupted()) {
+                    try {
+                        Thread.sleep(Long.getLong("xdyna.bench.heartbeatMs", 60_000L));
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                    StringBuilder nets = new StringBuilder();
+                    for (Network n : models.networks().values()) {
+                        if (n.calls() > 0) {
+                            nets.append(String.format(" %s %d calls %.1f s;", n.role(), n.calls(), n.nanos() / 1e9));
+                        }
+                    }
+                    System.out.printf("  [%.0f s] resident %.2f GiB, peak %.2f GiB;%s%n", seconds(started),
+                            gib(procStatusBytes("VmRSS:")), gib(procStatusBytes("VmHWM:")), nets);
+                }
+            }, "bench-heartbeat");
+            monitor.setDaemon(true);
+            monitor.start();
             AnimationPipeline pipeline = new AnimationPipeline(models, new PipelineOptions(true, 0, windowBatch));
             AnimationRequest r = request(width, height, frames, steps);
             Map<String, Double> phases = new LinkedHashMap<>();
             long t = System.nanoTime();
             try (AnimationPipeline.Prepared p = pipeline.prepare(r)) {
                 phases.put("prepare", seconds(t));
+                System.out.printf("  prepared (text, CLIP, VAE encode, conditions) in %.1f s; resident %.2f GiB, peak"
+                        + " %.2f GiB%n", phases.get("prepare"), gib(procStatusBytes("VmRSS:")),
+                        gib(procStatusBytes("VmHWM:")));
+                result.put("peakAfterPrepareBytes", procStatusBytes("VmHWM:"));
                 t = System.nanoTime();
                 NDArray latents = pipeline.initialLatents(p);
                 phases.put("initialLatents", seconds(t));
@@ -70,6 +95,18 @@ public final class AnimatorJobBench {
                 List<Double> stepSeconds = new ArrayList<>();
                 long[] stepStart = {System.nanoTime()};
                 NDArray out = pipeline.sample(p, latents, 0, new SamplingListener() {
+                    @Override
+                    public void onWindow(int step, int total, int window, int windows) {
+                        StringBuilder nets = new StringBuilder();
+                        for (String role : List.of("controlnet_pose", "controlnet_face", "unet")) {
+                            Network n = models.network(role);
+                            nets.append(String.format(" %s %d calls %.1f s", role, n.calls(), n.nanos() / 1e9));
+                        }
+                        System.out.printf("  step %d window %d of %d done:%s; resident %.2f GiB, peak %.2f GiB%n",
+                                step + 1, window + 1, windows, nets, gib(procStatusBytes("VmRSS:")),
+                                gib(procStatusBytes("VmHWM:")));
+                    }
+
                     @Override
                     public void onStep(int step, int total, NDArray current) {
                         stepSeconds.add(seconds(stepStart[0]));
@@ -87,6 +124,7 @@ public final class AnimatorJobBench {
                 result.put("decodedFrames", decoded.size());
                 result.put("stepSeconds", stepSeconds);
             }
+            monitor.interrupt();
             long peak = procStatusBytes("VmHWM:");
             Map<String, Object> nets = new LinkedHashMap<>();
             for (Network n : models.networks().values()) {

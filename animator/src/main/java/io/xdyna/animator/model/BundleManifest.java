@@ -31,7 +31,8 @@ public record BundleManifest(
         String tokenizer,
         Map<String, FileEntry> files,
         Boolean batchedWindows,
-        String device) {
+        String device,
+        Boolean fusedAttention) {
 
     public static final String FORMAT = "xdyna-animator";
     public static final int FORMAT_VERSION = 1;
@@ -80,6 +81,15 @@ public record BundleManifest(
      */
     public String tracedDevice() {
         return device;
+    }
+
+    /**
+     * Whether the traced attention is a fused kernel (memory linear in the tokens); {@code false} for a bundle
+     * exported by a torch without {@code scaled_dot_product_attention}, whose attention holds the full
+     * {@code tokens x tokens} scores. Optional: absent counts as fused (bundles from before the field).
+     */
+    public boolean attentionFused() {
+        return !Boolean.FALSE.equals(fusedAttention);
     }
 
     /** Generated frames are {@code latentChannels x (H / vaeDownscale) x (W / vaeDownscale)} latents. */

@@ -11,23 +11,41 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * A conservative estimate of the tensor memory one job needs, checked before any work so that a job
- * that cannot fit fails at once with OUT_OF_MEMORY instead of after minutes of sampling.
+ * A conservative estimate of the tensor memory one job needs beyond the loaded networks, checked before any
+ * work so that a job that cannot fit fails at once with OUT_OF_MEMORY instead of after minutes of sampling.
  *
  * <p>What grows with the video is only the latents with the loop's accumulators (about 6 latent
  * tensors, float32: 26 MB for 900 frames at 256x448). The rest is per network call: the conditions of
  * the call's frames (prepared from the job's local condition files per call: 8-bit, float32 and
  * model-dtype copies of 3 + 6 channels), the activations of the call: ControlNet residuals for
- * {@code 2 x 17} frames per window and the UNet's activations, taken as {@value #ACTIVATION_FACTOR}
- * times the residual volume (SD-1.5's UNet holds roughly that many feature maps of the residuals' size
- * at once), and one frame through the VAE decoder (frames are uploaded as they are decoded).
+ * {@code 2 x 17} frames per window and the UNet's activations, taken as {@link #ACTIVATION_FACTOR} times
+ * the residual volume; with a bundle whose attention is not fused ({@code fusedAttention: false}), one
+ * {@code tokens x tokens} score tensor per head and frame at the UNet's first level on top
+ * ({@link #SCORE_TENSORS}); and one frame through the VAE decoder (frames are uploaded as they are decoded).
  *
- * <p>Calibrated with {@code ./xdyna bench memory} and the tiny bundle at 256x448 on the CPU (float32):
- * peak minus loaded resident memory 0.85 GB with one window per call and 2.2 GB with four, flat in the
- * frame count (1.1 and 2.5 GB peak in all); this estimate gives 0.9 and 2.6 GB there.
+ * <p>Calibrated on the full-size CPU dry run (X-Dyna's classes at half width; animator/README.md,
+ * "Full-size dry run") for the activations, and with {@code ./xdyna bench memory} on the tiny bundle
+ * for the per-job overhead and the flat frame count (peak minus loaded resident memory 0.85 GB with one
+ * window per call and 2.2 GB with four at 256x448, flat from 96 to 900 frames).
  */
 public final class MemoryEstimate {
-    static final int ACTIVATION_FACTOR = 12;
+    /**
+     * UNet activations in residual volumes, on the CPU: measured on the dry run (animator/README.md): a
+     * 16-frame window at 256x448 with X-Dyna's classes at half width peaked 12.2 GiB above the loaded networks
+     * during the UNet call (up path: skip connections and three transformer blocks per level); less the
+     * 3.49 GB of first-level scores and the conditions, 47.3 residual volumes. 48 keeps a small margin.
+     */
+    static final int ACTIVATION_FACTOR = 48;
+    /**
+     * The same on a GPU: not measured (no GPU in the task that calibrated the CPU figure). Kept at the earlier
+     * 12, which puts X-Dyna's default job (896x512, 16-frame window, float16, fused attention) at about 10 GiB
+     * of activations + 6 GiB of weights, in line with the authors' "at least 20 GB for one window".
+     */
+    static final int ACTIVATION_FACTOR_GPU = 12;
+    /** SD-1.5's UNet has 8 attention heads at every level. */
+    static final int ATTENTION_HEADS = 8;
+    /** Score tensors of the first level alive at once in unfused attention (the dry run's lean maths: 1). */
+    static final int SCORE_TENSORS = 1;
     /**
      * Per job, above the tensors counted here: what the measured peaks show besides them (allocator
      * slack between calls, the job's Java-side buffers); from {@code ./xdyna bench memory}.
@@ -42,14 +60,21 @@ public final class MemoryEstimate {
         return bytes(m, dtypeBytes, width, height, frames, face, 1);
     }
 
-    /** Estimated bytes for one job evaluating {@code windows} context windows per network call. */
+    /** Estimated bytes on the CPU for one job evaluating {@code windows} context windows per network call. */
     public static long bytes(BundleManifest m, int dtypeBytes, int width, int height, int frames, boolean face,
             int windows) {
+        return bytes(m, false, dtypeBytes, width, height, frames, face, windows);
+    }
+
+    /** Estimated bytes on the CPU or a GPU for one job evaluating {@code windows} context windows per call. */
+    public static long bytes(BundleManifest m, boolean gpu, int dtypeBytes, int width, int height, int frames,
+            boolean face, int windows) {
         long pixels = (long) width * height;
         // one call's frames: up to 16 per window, both guidance halves when the ControlNets run twice
         long callFrames = 2L * windows * Math.min(frames, 16);
         long conditions = callFrames * pixels * (face ? 9L : 3L) * (1 + 4 + 4 + dtypeBytes);
-        long latentFrame = (long) m.latentChannels() * m.latentSize(width) * m.latentSize(height);
+        long latentPixels = (long) m.latentSize(width) * m.latentSize(height);
+        long latentFrame = m.latentChannels() * latentPixels;
         long latents = 6L * (frames + 1) * latentFrame * 4;
         long residualsPerFrame = 0;
         for (BundleManifest.Residual r : m.residuals()) {
@@ -57,16 +82,19 @@ public final class MemoryEstimate {
             residualsPerFrame += r.channels() * (m.latentSize(width) / d) * (m.latentSize(height) / d);
         }
         long windowFrames = 2L * windows * (Math.min(frames, 16) + 1);
-        long activations = windowFrames * residualsPerFrame * dtypeBytes * (2 + ACTIVATION_FACTOR);
+        long activations = windowFrames * residualsPerFrame * dtypeBytes
+                * (2 + (gpu ? ACTIVATION_FACTOR_GPU : ACTIVATION_FACTOR));
+        long scores = m.attentionFused() ? 0
+                : SCORE_TENSORS * windowFrames * ATTENTION_HEADS * latentPixels * latentPixels * dtypeBytes;
         long decode = pixels * 3 * 4 * 64; // one frame through the VAE decoder
-        return conditions + latents + activations + decode + JOB_OVERHEAD_BYTES;
+        return conditions + latents + activations + scores + decode + JOB_OVERHEAD_BYTES;
     }
 
     /** Throws OUT_OF_MEMORY when the estimate exceeds the limit or the device's memory. */
     public static void check(BundleManifest m, DeviceChoice device, int width, int height, int frames, boolean face,
             long limitBytes) {
         int dtypeBytes = device.dtype().getNumOfBytes();
-        long need = bytes(m, dtypeBytes, width, height, frames, face);
+        long need = bytes(m, device.gpu(), dtypeBytes, width, height, frames, face, 1);
         long have = limitBytes > 0 ? limitBytes : available(device);
         if (have > 0 && need > have) {
             throw JobFailure.permanent(ErrorCode.OUT_OF_MEMORY, String.format(
@@ -84,7 +112,8 @@ public final class MemoryEstimate {
             boolean face, long limitBytes, int wanted) {
         long have = limitBytes > 0 ? limitBytes : available(device);
         int k = Math.max(1, wanted);
-        while (k > 1 && have > 0 && bytes(m, device.dtype().getNumOfBytes(), width, height, frames, face, k) > have) {
+        while (k > 1 && have > 0
+                && bytes(m, device.gpu(), device.dtype().getNumOfBytes(), width, height, frames, face, k) > have) {
             k--;
         }
         return k;
