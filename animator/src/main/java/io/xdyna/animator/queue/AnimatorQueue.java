@@ -239,7 +239,7 @@ public final class AnimatorQueue implements AutoCloseable {
             throws InterruptedException {
         String id = lease.jobId();
         currentJob = id;
-        stopping.set(false);
+        stopping.set(!running.get()); // a close() just before this job starts stops it at its first window
         AtomicBoolean lost = new AtomicBoolean();
         Future<Result> future = worker.submit(() -> traced(r, () -> processor.process(r, finalDelivery,
                 () -> stopping.get() || lost.get())));
