@@ -66,7 +66,16 @@ class MultipartFuzzIT {
         Fuzz.check("MultipartFuzzIT#everyAnswerIsDeliberate", g -> new Post(contentType(g), body(g)), in -> {
             HttpRequest.Builder r = gw.request("/v1/jobs", KEY).header("Content-Type", in.contentType())
                     .POST(HttpRequest.BodyPublishers.ofByteArray(in.body()));
-            HttpResponse<String> a = RunningGateway.send(r.build());
+            HttpResponse<String> a;
+            try {
+                a = RunningGateway.send(r.build());
+            } catch (java.io.UncheckedIOException e) {
+                // Vert.x may drop the connection (HTTP/2 GOAWAY) instead of answering when Netty's multipart
+                // decoder fails mid-body: a refusal, not a crash or a hang; stillLiveAfterwards checks the
+                // gateway goes on. Seen about once in 300 tries on a loaded machine.
+                assertThat(e).hasStackTraceContaining("GOAWAY");
+                return;
+            }
             assertThat(a.statusCode()).as(a.body()).isIn(ANSWERS);
             if (a.statusCode() >= 400) {
                 assertThat(RunningGateway.json(a).has("code")).as(a.body()).isTrue();
