@@ -18,6 +18,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * One throw-away {@link LocalStack} for a test class's failure drills: free ports, a temp data dir,
@@ -102,11 +103,36 @@ final class StackDrills implements AutoCloseable {
     /** Waits for a terminal state through the API (retrying while the gateway is down). */
     JsonNode awaitEnd(String id, Duration timeout) {
         JsonNode[] last = new JsonNode[1];
-        await().atMost(timeout).pollInterval(Duration.ofMillis(500)).ignoreExceptions().until(() -> {
-            last[0] = api.status(id);
-            return SoakCommand.TERMINAL.contains(last[0].get("state").asText());
-        });
+        try {
+            await().atMost(timeout).pollInterval(Duration.ofMillis(500)).ignoreExceptions().until(() -> {
+                last[0] = api.status(id);
+                return SoakCommand.TERMINAL.contains(last[0].get("state").asText());
+            });
+        } catch (ConditionTimeoutException e) {
+            // CI keeps only the end of the output: say here what the services did with the job
+            throw new AssertionError("job " + id + " did not end within " + timeout + "; last status " + last[0]
+                    + "\n" + logLinesAbout(id), e);
+        }
         return last[0];
+    }
+
+    /** The last lines of every service's log that mention the text, for a failure message. */
+    String logLinesAbout(String text) {
+        StringBuilder out = new StringBuilder();
+        for (String service : List.of("gateway", "pose-extractor", "animator", "animator-2", "encoder")) {
+            try {
+                Path log = stack.logFile(service);
+                if (Files.exists(log)) {
+                    List<String> lines = Files.readAllLines(log).stream().filter(l -> l.contains(text)).toList();
+                    lines.subList(Math.max(0, lines.size() - 15), lines.size())
+                            .forEach(l -> out.append(service).append(": ").append(l, 0, Math.min(l.length(), 400))
+                                    .append('\n'));
+                }
+            } catch (Exception e) {
+                out.append(service).append(": log unreadable (").append(e).append(")\n");
+            }
+        }
+        return out.toString();
     }
 
     /**
