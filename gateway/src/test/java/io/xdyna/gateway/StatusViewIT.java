@@ -4,13 +4,13 @@ import static io.xdyna.gateway.support.RunningGateway.json;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.xdyna.contract.event.JobStatus;
+import io.xdyna.contract.job.ErrorCode;
+import io.xdyna.contract.job.JobState;
 import io.xdyna.gateway.auth.ApiKeys;
 import io.xdyna.gateway.support.RunningGateway;
 import io.xdyna.gateway.support.SharedDir;
 import io.xdyna.shared.config.CommonConfig;
-import io.xdyna.shared.event.JobStatus;
-import io.xdyna.shared.job.ErrorCode;
-import io.xdyna.shared.job.JobState;
 import io.xdyna.shared.kafka.EventPublisher;
 import io.xdyna.testkit.RealInfra;
 import java.net.http.HttpResponse;

@@ -3,12 +3,12 @@ package io.xdyna.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.xdyna.contract.storage.StorageLayout;
 import io.xdyna.gateway.bench.LoadTools;
 import io.xdyna.gateway.support.RunningGateway;
 import io.xdyna.gateway.support.SharedDir;
 import io.xdyna.shared.config.CommonConfig;
 import io.xdyna.shared.storage.ObjectStore;
-import io.xdyna.shared.storage.StorageLayout;
 import io.xdyna.testkit.JavaProcess;
 import io.xdyna.testkit.RealInfra;
 import java.net.ServerSocket;

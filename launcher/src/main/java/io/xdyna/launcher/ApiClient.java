@@ -1,7 +1,7 @@
 package io.xdyna.launcher;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.xdyna.shared.event.Events;
+import io.xdyna.contract.event.Events;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.SequenceInputStream;

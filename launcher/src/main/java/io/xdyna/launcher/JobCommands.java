@@ -2,7 +2,7 @@ package io.xdyna.launcher;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.xdyna.shared.event.Events;
+import io.xdyna.contract.event.Events;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;

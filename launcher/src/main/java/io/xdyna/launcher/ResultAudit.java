@@ -1,11 +1,11 @@
 package io.xdyna.launcher;
 
+import io.xdyna.contract.event.Events;
+import io.xdyna.contract.event.JobCompleted;
+import io.xdyna.contract.storage.StorageLayout;
 import io.xdyna.shared.config.CommonConfig;
-import io.xdyna.shared.event.Events;
-import io.xdyna.shared.event.JobCompleted;
 import io.xdyna.shared.kafka.KafkaSetup;
 import io.xdyna.shared.storage.ObjectStore;
-import io.xdyna.shared.storage.StorageLayout;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -1,7 +1,7 @@
 package io.xdyna.launcher;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.xdyna.shared.event.JobCompleted;
+import io.xdyna.contract.event.JobCompleted;
 import io.xdyna.shared.storage.ObjectStore;
 import java.io.IOException;
 import java.nio.file.Files;

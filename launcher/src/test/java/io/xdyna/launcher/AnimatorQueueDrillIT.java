@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.xdyna.shared.event.JobStatus;
-import io.xdyna.shared.job.JobState;
+import io.xdyna.contract.event.JobStatus;
+import io.xdyna.contract.job.JobState;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -155,7 +155,7 @@ class AnimatorQueueDrillIT {
 
     /** Attempts the animator recorded for the job ({@code jobs/{id}/attempts/animator.json}). */
     private static int attempts(String id) {
-        String key = io.xdyna.shared.storage.StorageLayout.attempts(id, "animator");
+        String key = io.xdyna.contract.storage.StorageLayout.attempts(id, "animator");
         try {
             return new com.fasterxml.jackson.databind.ObjectMapper().readTree(drills.store.get(key)).get("attempts").asInt();
         } catch (Exception e) {

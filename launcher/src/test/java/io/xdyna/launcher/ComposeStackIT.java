@@ -3,10 +3,10 @@ package io.xdyna.launcher;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.xdyna.contract.storage.StorageLayout;
 import io.xdyna.shared.config.CommonConfig;
 import io.xdyna.shared.config.Env;
 import io.xdyna.shared.storage.ObjectStore;
-import io.xdyna.shared.storage.StorageLayout;
 import io.xdyna.testkit.KafkaBroker;
 import io.xdyna.testkit.Ports;
 import io.xdyna.testkit.S3Server;

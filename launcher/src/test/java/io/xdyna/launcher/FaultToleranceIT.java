@@ -5,11 +5,11 @@ import static io.xdyna.launcher.StackDrills.midSampling;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.xdyna.shared.event.JobStatus;
-import io.xdyna.shared.job.JobState;
+import io.xdyna.contract.event.JobStatus;
+import io.xdyna.contract.job.JobState;
+import io.xdyna.contract.kafka.Topics;
 import io.xdyna.shared.kafka.EventPublisher;
 import io.xdyna.shared.kafka.KafkaSetup;
-import io.xdyna.shared.kafka.Topics;
 import io.xdyna.shared.stage.DeadLetters;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

@@ -3,8 +3,8 @@ package io.xdyna.launcher;
 import static io.xdyna.launcher.StackDrills.midSampling;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.xdyna.shared.event.JobStatus;
-import io.xdyna.shared.job.JobState;
+import io.xdyna.contract.event.JobStatus;
+import io.xdyna.contract.job.JobState;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.xdyna.shared.event.JobStatus;
-import io.xdyna.shared.job.JobState;
+import io.xdyna.contract.event.JobStatus;
+import io.xdyna.contract.job.JobState;
 import io.xdyna.shared.stage.JobStatusLog;
 import io.xdyna.shared.storage.ObjectStore;
 import java.nio.file.Files;

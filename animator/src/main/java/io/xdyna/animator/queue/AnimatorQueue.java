@@ -4,7 +4,7 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.opentelemetry.api.trace.SpanKind;
-import io.xdyna.shared.event.Events;
+import io.xdyna.contract.event.Events;
 import io.xdyna.shared.stage.JobProcessor;
 import io.xdyna.shared.telemetry.Tracing;
 import java.nio.charset.StandardCharsets;

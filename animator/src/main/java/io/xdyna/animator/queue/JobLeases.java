@@ -1,10 +1,10 @@
 package io.xdyna.animator.queue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.xdyna.contract.storage.StorageLayout;
 import io.xdyna.shared.kafka.EventPublisher;
 import io.xdyna.shared.storage.ObjectMissingException;
 import io.xdyna.shared.storage.ObjectStore;
-import io.xdyna.shared.storage.StorageLayout;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;

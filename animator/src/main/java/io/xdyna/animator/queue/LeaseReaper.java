@@ -1,8 +1,8 @@
 package io.xdyna.animator.queue;
 
-import io.xdyna.shared.job.ErrorCode;
-import io.xdyna.shared.job.JobFailure;
-import io.xdyna.shared.job.JobState;
+import io.xdyna.contract.job.ErrorCode;
+import io.xdyna.contract.job.JobFailure;
+import io.xdyna.contract.job.JobState;
 import io.xdyna.shared.stage.AttemptLedger;
 import java.util.List;
 import java.util.Optional;

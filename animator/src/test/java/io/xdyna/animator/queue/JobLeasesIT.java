@@ -2,9 +2,9 @@ package io.xdyna.animator.queue;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.xdyna.contract.job.ErrorCode;
+import io.xdyna.contract.job.JobState;
 import io.xdyna.shared.config.CommonConfig;
-import io.xdyna.shared.job.ErrorCode;
-import io.xdyna.shared.job.JobState;
 import io.xdyna.shared.kafka.EventPublisher;
 import io.xdyna.shared.stage.AttemptLedger;
 import io.xdyna.shared.stage.Stage;

@@ -1,7 +1,7 @@
 package io.xdyna.animator.support;
 
+import io.xdyna.contract.storage.StorageLayout;
 import io.xdyna.shared.storage.ObjectStore;
-import io.xdyna.shared.storage.StorageLayout;
 
 /** Writes a job's conditions into the bucket, as the pose extractor does. */
 public final class Conditions {

@@ -1,9 +1,9 @@
 package io.xdyna.encoder.frames;
 
-import io.xdyna.shared.job.ErrorCode;
-import io.xdyna.shared.job.JobFailure;
+import io.xdyna.contract.job.ErrorCode;
+import io.xdyna.contract.job.JobFailure;
+import io.xdyna.contract.storage.StorageLayout;
 import io.xdyna.shared.storage.ObjectStore;
-import io.xdyna.shared.storage.StorageLayout;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,8 +1,8 @@
 package io.xdyna.encoder.metadata;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import io.xdyna.shared.event.Events;
-import io.xdyna.shared.event.FramesReady;
+import io.xdyna.contract.event.Events;
+import io.xdyna.contract.event.FramesReady;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;

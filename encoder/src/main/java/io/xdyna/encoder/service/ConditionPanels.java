@@ -1,9 +1,9 @@
 package io.xdyna.encoder.service;
 
+import io.xdyna.contract.storage.StorageLayout;
 import io.xdyna.encoder.frames.BgrImage;
 import io.xdyna.shared.storage.ObjectMissingException;
 import io.xdyna.shared.storage.ObjectStore;
-import io.xdyna.shared.storage.StorageLayout;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.util.ArrayDeque;

@@ -5,27 +5,27 @@ import static org.assertj.core.api.Assertions.within;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.xdyna.contract.event.Events;
+import io.xdyna.contract.event.FramesReady;
+import io.xdyna.contract.event.JobCompleted;
+import io.xdyna.contract.event.JobStatus;
+import io.xdyna.contract.job.ErrorCode;
+import io.xdyna.contract.job.JobParams;
+import io.xdyna.contract.job.JobState;
+import io.xdyna.contract.storage.StorageLayout;
 import io.xdyna.encoder.audio.AudioClip;
 import io.xdyna.encoder.frames.BgrImage;
 import io.xdyna.encoder.support.ExampleClips;
-import io.xdyna.encoder.support.TestMedia;
 import io.xdyna.encoder.support.TestMedia.Decoded;
+import io.xdyna.encoder.support.TestMedia;
 import io.xdyna.encoder.video.Mp4Writer;
 import io.xdyna.encoder.video.VideoSettings;
 import io.xdyna.shared.config.CommonConfig;
-import io.xdyna.shared.event.Events;
-import io.xdyna.shared.event.FramesReady;
-import io.xdyna.shared.event.JobCompleted;
-import io.xdyna.shared.event.JobStatus;
-import io.xdyna.shared.job.ErrorCode;
-import io.xdyna.shared.job.JobParams;
-import io.xdyna.shared.job.JobState;
 import io.xdyna.shared.kafka.EventPublisher;
 import io.xdyna.shared.kafka.KafkaSetup;
 import io.xdyna.shared.service.ServiceRunner;
 import io.xdyna.shared.stage.DeadLetters;
 import io.xdyna.shared.storage.ObjectStore;
-import io.xdyna.shared.storage.StorageLayout;
 import io.xdyna.testkit.RealInfra;
 import java.io.ByteArrayInputStream;
 import java.net.URI;
@@ -351,12 +351,12 @@ class EncoderServiceIT {
             return seen.stream().filter(r -> r.topic().equals(topic)).toList();
         }
 
-        synchronized <T extends io.xdyna.shared.event.JobEvent> List<T> values(String topic, String id, Class<T> type) {
+        synchronized <T extends io.xdyna.contract.event.JobEvent> List<T> values(String topic, String id, Class<T> type) {
             return seen.stream().filter(r -> r.topic().equals(topic) && id.equals(r.key()))
                     .map(r -> Events.decode(r.value(), type)).toList();
         }
 
-        <T extends io.xdyna.shared.event.JobEvent> T await(String topic, String id, Predicate<T> match, Class<T> type) {
+        <T extends io.xdyna.contract.event.JobEvent> T await(String topic, String id, Predicate<T> match, Class<T> type) {
             return org.awaitility.Awaitility.await().atMost(JOB_TIMEOUT).pollInSameThread().until(() -> {
                 poll();
                 Optional<T> found = values(topic, id, type).stream().filter(match).findFirst();

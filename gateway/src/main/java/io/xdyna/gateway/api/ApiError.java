@@ -2,8 +2,8 @@ package io.xdyna.gateway.api;
 
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-import io.xdyna.shared.job.ErrorCode;
-import io.xdyna.shared.job.JobFailure;
+import io.xdyna.contract.job.ErrorCode;
+import io.xdyna.contract.job.JobFailure;
 
 /** An error answer: HTTP status, a machine-readable code and a sentence for people. */
 public final class ApiError extends RuntimeException {

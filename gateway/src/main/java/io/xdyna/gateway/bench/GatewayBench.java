@@ -1,13 +1,13 @@
 package io.xdyna.gateway.bench;
 
+import io.xdyna.contract.event.JobStatus;
+import io.xdyna.contract.job.JobState;
+import io.xdyna.contract.kafka.Topics;
 import io.xdyna.gateway.GatewayMain;
 import io.xdyna.shared.config.CommonConfig;
 import io.xdyna.shared.config.Env;
-import io.xdyna.shared.event.JobStatus;
-import io.xdyna.shared.job.JobState;
 import io.xdyna.shared.kafka.EventPublisher;
 import io.xdyna.shared.kafka.KafkaSetup;
-import io.xdyna.shared.kafka.Topics;
 import java.io.File;
 import java.net.ServerSocket;
 import java.net.URI;

@@ -1,7 +1,7 @@
 package io.xdyna.gateway.upload;
 
-import io.xdyna.shared.job.ErrorCode;
-import io.xdyna.shared.job.JobFailure;
+import io.xdyna.contract.job.ErrorCode;
+import io.xdyna.contract.job.JobFailure;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Iterator;

@@ -2,10 +2,10 @@ package io.xdyna.gateway.upload;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
-import io.xdyna.shared.event.Events;
+import io.xdyna.contract.event.Events;
+import io.xdyna.contract.storage.StorageLayout;
 import io.xdyna.shared.storage.ObjectMissingException;
 import io.xdyna.shared.storage.ObjectStore;
-import io.xdyna.shared.storage.StorageLayout;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Optional;

@@ -2,9 +2,9 @@ package io.xdyna.gateway.webhook;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.json.JsonObject;
+import io.xdyna.contract.event.Events;
+import io.xdyna.contract.event.JobStatus;
 import io.xdyna.gateway.upload.Submission;
-import io.xdyna.shared.event.Events;
-import io.xdyna.shared.event.JobStatus;
 import io.xdyna.shared.kafka.KafkaSetup;
 import io.xdyna.shared.storage.ObjectStore;
 import java.io.IOException;

@@ -2,8 +2,8 @@ package io.xdyna.gateway.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.xdyna.shared.job.JobIds;
-import io.xdyna.shared.job.JobParams;
+import io.xdyna.contract.job.JobIds;
+import io.xdyna.contract.job.JobParams;
 import io.xdyna.shared.fuzz.Fuzz;
 import java.net.URI;
 import java.util.List;

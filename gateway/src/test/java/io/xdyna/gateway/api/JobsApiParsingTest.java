@@ -3,7 +3,7 @@ package io.xdyna.gateway.api;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.xdyna.shared.job.JobParams;
+import io.xdyna.contract.job.JobParams;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 

@@ -3,9 +3,9 @@ package io.xdyna.gateway.support;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.xdyna.contract.event.Events;
 import io.xdyna.gateway.GatewayConfig;
 import io.xdyna.gateway.GatewayService;
-import io.xdyna.shared.event.Events;
 import io.xdyna.shared.service.ServiceRunner;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;

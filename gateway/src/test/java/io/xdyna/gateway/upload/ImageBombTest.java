@@ -3,8 +3,8 @@ package io.xdyna.gateway.upload;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.xdyna.shared.job.ErrorCode;
-import io.xdyna.shared.job.JobFailure;
+import io.xdyna.contract.job.ErrorCode;
+import io.xdyna.contract.job.JobFailure;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;

@@ -2,10 +2,10 @@ package io.xdyna.gateway.upload;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.xdyna.contract.job.ErrorCode;
+import io.xdyna.contract.job.JobFailure;
 import io.xdyna.gateway.support.SharedDir;
-import io.xdyna.shared.job.ErrorCode;
 import io.xdyna.shared.fuzz.Fuzz;
-import io.xdyna.shared.job.JobFailure;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

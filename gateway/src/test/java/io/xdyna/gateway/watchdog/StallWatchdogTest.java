@@ -2,9 +2,9 @@ package io.xdyna.gateway.watchdog;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.xdyna.shared.event.JobStatus;
-import io.xdyna.shared.job.ErrorCode;
-import io.xdyna.shared.job.JobState;
+import io.xdyna.contract.event.JobStatus;
+import io.xdyna.contract.job.ErrorCode;
+import io.xdyna.contract.job.JobState;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;

@@ -1,10 +1,10 @@
 package io.xdyna.pose.align;
 
+import io.xdyna.contract.job.ErrorCode;
+import io.xdyna.contract.job.JobFailure;
 import io.xdyna.pose.skeleton.BodyParts;
 import io.xdyna.pose.skeleton.Keypoint;
 import io.xdyna.pose.skeleton.PersonPose;
-import io.xdyna.shared.job.ErrorCode;
-import io.xdyna.shared.job.JobFailure;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

@@ -106,7 +106,7 @@ public final class PoseBench {
         int h = args.length > 4 ? Integer.parseInt(args[4]) : 896;
         String[] ks = (args.length > 5 ? args[5] : "1").split(",");
         Path reference = video.resolveSibling(video.getFileName().toString().replace("_driving.mp4", "_reference.jpg"));
-        io.xdyna.shared.job.JobParams params = new io.xdyna.shared.job.JobParams(w, h, frames, 1, null, 1, null, null,
+        io.xdyna.contract.job.JobParams params = new io.xdyna.contract.job.JobParams(w, h, frames, 1, null, 1, null, null,
                 null, null, true, null);
         long[] bytes = {0};
         io.xdyna.pose.service.ConditionSink drop = new io.xdyna.pose.service.ConditionSink() {

@@ -2,8 +2,8 @@ package io.xdyna.pose.dwpose;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.xdyna.shared.job.ErrorCode;
-import io.xdyna.shared.job.JobFailure;
+import io.xdyna.contract.job.ErrorCode;
+import io.xdyna.contract.job.JobFailure;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;

@@ -1,7 +1,7 @@
 package io.xdyna.pose.image;
 
-import io.xdyna.shared.job.ErrorCode;
-import io.xdyna.shared.job.JobFailure;
+import io.xdyna.contract.job.ErrorCode;
+import io.xdyna.contract.job.JobFailure;
 
 /**
  * X-Dyna's {@code nms_precessor.crop2ratio}: crop to the output aspect ratio (horizontal centred,

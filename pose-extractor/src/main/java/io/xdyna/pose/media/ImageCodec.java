@@ -1,9 +1,9 @@
 package io.xdyna.pose.media;
 
+import io.xdyna.contract.job.ErrorCode;
+import io.xdyna.contract.job.JobFailure;
 import io.xdyna.pose.image.OpenCv;
 import io.xdyna.pose.image.RgbImage;
-import io.xdyna.shared.job.ErrorCode;
-import io.xdyna.shared.job.JobFailure;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.opencv.global.opencv_imgcodecs;

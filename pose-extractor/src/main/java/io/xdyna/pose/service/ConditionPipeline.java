@@ -1,5 +1,9 @@
 package io.xdyna.pose.service;
 
+import io.xdyna.contract.job.ErrorCode;
+import io.xdyna.contract.job.JobFailure;
+import io.xdyna.contract.job.JobParams;
+import io.xdyna.contract.storage.StorageLayout;
 import io.xdyna.pose.align.AlignOptions;
 import io.xdyna.pose.align.PoseAligner;
 import io.xdyna.pose.align.PoseSmoother;
@@ -18,10 +22,6 @@ import io.xdyna.pose.video.Mp4Writer;
 import io.xdyna.pose.video.VideoDecoder;
 import io.xdyna.pose.video.VideoInfo;
 import io.xdyna.shared.image.ClipCrop;
-import io.xdyna.shared.job.ErrorCode;
-import io.xdyna.shared.job.JobFailure;
-import io.xdyna.shared.job.JobParams;
-import io.xdyna.shared.storage.StorageLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -1,8 +1,8 @@
 package io.xdyna.pose.service;
 
-import io.xdyna.shared.event.ConditionsReady;
-import io.xdyna.shared.event.JobRequest;
-import io.xdyna.shared.kafka.Topics;
+import io.xdyna.contract.event.ConditionsReady;
+import io.xdyna.contract.event.JobRequest;
+import io.xdyna.contract.kafka.Topics;
 import io.xdyna.shared.stage.StageContext;
 import io.xdyna.shared.stage.StageHandler;
 import io.xdyna.shared.storage.ObjectStore;

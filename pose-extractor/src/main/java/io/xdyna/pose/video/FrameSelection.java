@@ -9,7 +9,7 @@ package io.xdyna.pose.video;
  * and pose frames {@code 0..n-1} <em>without</em> the stride (so poses and faces come from the
  * first {@code n} consecutive frames and the stride only shortens the clip). We apply the stride
  * everywhere, so that motion keeps its real speed at {@code fps = source fps / stride}
- * ({@link io.xdyna.shared.job.JobParams#outputFps}) and pose, face and driving frames always match.
+ * ({@link io.xdyna.contract.job.JobParams#outputFps}) and pose, face and driving frames always match.
  */
 public record FrameSelection(int stride, int length) {
     public FrameSelection {

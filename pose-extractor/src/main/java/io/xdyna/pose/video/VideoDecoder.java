@@ -1,8 +1,8 @@
 package io.xdyna.pose.video;
 
+import io.xdyna.contract.job.ErrorCode;
+import io.xdyna.contract.job.JobFailure;
 import io.xdyna.pose.image.RgbImage;
-import io.xdyna.shared.job.ErrorCode;
-import io.xdyna.shared.job.JobFailure;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;

@@ -9,11 +9,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import io.xdyna.contract.job.ErrorCode;
+import io.xdyna.contract.job.JobFailure;
 import io.xdyna.pose.align.AlignOptions.Mode;
 import io.xdyna.pose.skeleton.Keypoint;
 import io.xdyna.pose.skeleton.PersonPose;
-import io.xdyna.shared.job.ErrorCode;
-import io.xdyna.shared.job.JobFailure;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

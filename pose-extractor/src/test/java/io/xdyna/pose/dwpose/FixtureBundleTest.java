@@ -3,6 +3,8 @@ package io.xdyna.pose.dwpose;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.xdyna.contract.job.ErrorCode;
+import io.xdyna.contract.job.JobFailure;
 import io.xdyna.pose.image.Crop2Ratio;
 import io.xdyna.pose.image.Interpolation;
 import io.xdyna.pose.image.RgbImage;
@@ -13,8 +15,6 @@ import io.xdyna.pose.skeleton.PersonPose;
 import io.xdyna.pose.support.TestPaths;
 import io.xdyna.pose.video.FrameSelection;
 import io.xdyna.pose.video.VideoDecoder;
-import io.xdyna.shared.job.ErrorCode;
-import io.xdyna.shared.job.JobFailure;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -3,10 +3,10 @@ package io.xdyna.pose.media;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.xdyna.contract.job.ErrorCode;
+import io.xdyna.contract.job.JobFailure;
 import io.xdyna.pose.image.RgbImage;
 import io.xdyna.pose.support.TestPaths;
-import io.xdyna.shared.job.ErrorCode;
-import io.xdyna.shared.job.JobFailure;
 import java.nio.file.Files;
 import java.util.Random;
 import org.junit.jupiter.api.Test;

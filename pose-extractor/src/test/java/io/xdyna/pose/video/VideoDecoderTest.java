@@ -3,11 +3,11 @@ package io.xdyna.pose.video;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.xdyna.contract.job.ErrorCode;
+import io.xdyna.contract.job.JobFailure;
 import io.xdyna.pose.image.RgbImage;
 import io.xdyna.pose.support.TestClips;
 import io.xdyna.pose.support.TestPaths;
-import io.xdyna.shared.job.ErrorCode;
-import io.xdyna.shared.job.JobFailure;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

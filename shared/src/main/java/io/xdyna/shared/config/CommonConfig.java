@@ -1,6 +1,6 @@
 package io.xdyna.shared.config;
 
-import io.xdyna.shared.kafka.Topics;
+import io.xdyna.contract.kafka.Topics;
 
 /**
  * Settings every service reads: where the broker and the object store are, and the topic prefix.

@@ -1,13 +1,15 @@
 package io.xdyna.shared.job;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.xdyna.contract.event.Events;
+import io.xdyna.contract.event.JobRequest;
+import io.xdyna.contract.job.ErrorCode;
+import io.xdyna.contract.job.JobFailure;
+import io.xdyna.contract.storage.StorageLayout;
 import io.xdyna.shared.config.ConfigException;
 import io.xdyna.shared.config.Env;
-import io.xdyna.shared.event.Events;
-import io.xdyna.shared.event.JobRequest;
 import io.xdyna.shared.storage.ObjectMissingException;
 import io.xdyna.shared.storage.ObjectStore;
-import io.xdyna.shared.storage.StorageLayout;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;

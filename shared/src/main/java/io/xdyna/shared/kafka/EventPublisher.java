@@ -1,7 +1,7 @@
 package io.xdyna.shared.kafka;
 
-import io.xdyna.shared.event.Events;
-import io.xdyna.shared.event.JobEvent;
+import io.xdyna.contract.event.Events;
+import io.xdyna.contract.event.JobEvent;
 import io.xdyna.shared.telemetry.Tracing;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;

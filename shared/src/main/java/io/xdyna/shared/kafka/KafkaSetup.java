@@ -1,5 +1,6 @@
 package io.xdyna.shared.kafka;
 
+import io.xdyna.contract.kafka.Topics;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

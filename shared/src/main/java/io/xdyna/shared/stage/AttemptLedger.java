@@ -2,11 +2,11 @@ package io.xdyna.shared.stage;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
-import io.xdyna.shared.event.Events;
-import io.xdyna.shared.job.JobFailure;
+import io.xdyna.contract.event.Events;
+import io.xdyna.contract.job.JobFailure;
+import io.xdyna.contract.storage.StorageLayout;
 import io.xdyna.shared.storage.ObjectMissingException;
 import io.xdyna.shared.storage.ObjectStore;
-import io.xdyna.shared.storage.StorageLayout;
 import java.io.IOException;
 import java.time.Instant;
 

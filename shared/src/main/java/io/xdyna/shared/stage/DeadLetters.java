@@ -1,7 +1,7 @@
 package io.xdyna.shared.stage;
 
+import io.xdyna.contract.kafka.Topics;
 import io.xdyna.shared.kafka.EventPublisher;
-import io.xdyna.shared.kafka.Topics;
 import java.util.LinkedHashMap;
 import java.util.Map;
 

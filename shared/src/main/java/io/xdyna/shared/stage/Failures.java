@@ -1,7 +1,7 @@
 package io.xdyna.shared.stage;
 
-import io.xdyna.shared.job.ErrorCode;
-import io.xdyna.shared.job.JobFailure;
+import io.xdyna.contract.job.ErrorCode;
+import io.xdyna.contract.job.JobFailure;
 import io.xdyna.shared.kafka.KafkaUnavailableException;
 import io.xdyna.shared.storage.ObjectMissingException;
 import io.xdyna.shared.storage.StorageUnavailableException;

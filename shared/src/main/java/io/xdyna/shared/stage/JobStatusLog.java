@@ -1,7 +1,7 @@
 package io.xdyna.shared.stage;
 
-import io.xdyna.shared.event.Events;
-import io.xdyna.shared.event.JobStatus;
+import io.xdyna.contract.event.Events;
+import io.xdyna.contract.event.JobStatus;
 import io.xdyna.shared.kafka.KafkaSetup;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -67,7 +67,7 @@ public final class JobStatusLog implements AutoCloseable {
 
     public boolean cancelled(String id) {
         JobStatus s = latest.get(id);
-        return s != null && s.state() == io.xdyna.shared.job.JobState.CANCELLED;
+        return s != null && s.state() == io.xdyna.contract.job.JobState.CANCELLED;
     }
 
     /** A snapshot of all known jobs' latest states. */
@@ -122,8 +122,8 @@ public final class JobStatusLog implements AutoCloseable {
      * and QUEUED (only ever published at submission) never moves a job that has started back.
      */
     public static boolean supersedes(JobStatus prev, JobStatus next) {
-        return prev == null || !prev.state().terminal() && (next.state() != io.xdyna.shared.job.JobState.QUEUED
-                || prev.state() == io.xdyna.shared.job.JobState.QUEUED);
+        return prev == null || !prev.state().terminal() && (next.state() != io.xdyna.contract.job.JobState.QUEUED
+                || prev.state() == io.xdyna.contract.job.JobState.QUEUED);
     }
 
     private void loop() {

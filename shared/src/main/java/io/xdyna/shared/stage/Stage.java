@@ -1,6 +1,6 @@
 package io.xdyna.shared.stage;
 
-import io.xdyna.shared.job.JobState;
+import io.xdyna.contract.job.JobState;
 
 /**
  * The pipeline's stages, each with its status state and its share of the whole job's progress bar

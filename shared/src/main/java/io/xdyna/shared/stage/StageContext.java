@@ -1,9 +1,9 @@
 package io.xdyna.shared.stage;
 
-import io.xdyna.shared.event.JobEvent;
-import io.xdyna.shared.event.JobStatus;
-import io.xdyna.shared.job.ErrorCode;
-import io.xdyna.shared.job.JobFailure;
+import io.xdyna.contract.event.JobEvent;
+import io.xdyna.contract.event.JobStatus;
+import io.xdyna.contract.job.ErrorCode;
+import io.xdyna.contract.job.JobFailure;
 import io.xdyna.shared.kafka.EventPublisher;
 import java.util.Map;
 import java.util.function.BooleanSupplier;

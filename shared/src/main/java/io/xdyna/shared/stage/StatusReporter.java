@@ -1,9 +1,9 @@
 package io.xdyna.shared.stage;
 
-import io.xdyna.shared.event.JobStatus;
-import io.xdyna.shared.job.ErrorCode;
+import io.xdyna.contract.event.JobStatus;
+import io.xdyna.contract.job.ErrorCode;
+import io.xdyna.contract.kafka.Topics;
 import io.xdyna.shared.kafka.EventPublisher;
-import io.xdyna.shared.kafka.Topics;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 

@@ -1,8 +1,8 @@
 package io.xdyna.shared.stage;
 
+import io.xdyna.contract.job.JobParams;
 import io.xdyna.shared.config.ConfigException;
 import io.xdyna.shared.config.Env;
-import io.xdyna.shared.job.JobParams;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,14 +1,14 @@
-package io.xdyna.shared.event;
+package io.xdyna.contract.event;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.xdyna.shared.job.ErrorCode;
-import io.xdyna.shared.job.JobFailure;
-import io.xdyna.shared.job.JobIds;
-import java.nio.charset.StandardCharsets;
+import io.xdyna.contract.job.ErrorCode;
+import io.xdyna.contract.job.JobFailure;
+import io.xdyna.contract.job.JobIds;
 import io.xdyna.shared.fuzz.Fuzz;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;

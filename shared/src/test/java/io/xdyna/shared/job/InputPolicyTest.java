@@ -3,10 +3,12 @@ package io.xdyna.shared.job;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.xdyna.contract.event.JobInputs;
+import io.xdyna.contract.event.JobRequest;
+import io.xdyna.contract.job.ErrorCode;
+import io.xdyna.contract.job.JobFailure;
 import io.xdyna.shared.config.ConfigException;
 import io.xdyna.shared.config.Env;
-import io.xdyna.shared.event.JobInputs;
-import io.xdyna.shared.event.JobRequest;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;

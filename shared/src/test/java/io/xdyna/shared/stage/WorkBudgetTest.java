@@ -3,9 +3,9 @@ package io.xdyna.shared.stage;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.xdyna.contract.job.JobParams;
 import io.xdyna.shared.config.ConfigException;
 import io.xdyna.shared.config.Env;
-import io.xdyna.shared.job.JobParams;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.DisplayName;

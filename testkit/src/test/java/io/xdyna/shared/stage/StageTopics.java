@@ -1,7 +1,7 @@
 package io.xdyna.shared.stage;
 
-import io.xdyna.shared.event.Events;
-import io.xdyna.shared.event.JobStatus;
+import io.xdyna.contract.event.Events;
+import io.xdyna.contract.event.JobStatus;
 import io.xdyna.shared.kafka.KafkaSetup;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

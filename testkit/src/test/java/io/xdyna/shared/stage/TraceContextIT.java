@@ -6,10 +6,10 @@ import static org.awaitility.Awaitility.await;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.context.Scope;
+import io.xdyna.contract.event.JobInputs;
+import io.xdyna.contract.event.JobRequest;
+import io.xdyna.contract.job.JobParams;
 import io.xdyna.shared.config.CommonConfig;
-import io.xdyna.shared.event.JobInputs;
-import io.xdyna.shared.event.JobRequest;
-import io.xdyna.shared.job.JobParams;
 import io.xdyna.shared.kafka.EventPublisher;
 import io.xdyna.shared.kafka.KafkaSetup;
 import io.xdyna.shared.telemetry.Tracing;
@@ -102,7 +102,7 @@ class TraceContextIT {
         String foreignTrace = "4bf92f3577b34da6a3ce929d0e0e4736";
         String foreignSpan = "00f067aa0ba902b7";
         publisher.sendRaw(common.topics().requests(), "foreign-1",
-                io.xdyna.shared.event.Events.encode(request("foreign-1")),
+                io.xdyna.contract.event.Events.encode(request("foreign-1")),
                 Map.of(Tracing.TRACEPARENT, "00-" + foreignTrace + "-" + foreignSpan + "-01"));
 
         Traceparent next = single(common.topics().conditions(), "foreign-1");

@@ -1,4 +1,4 @@
-package io.xdyna.shared.storage;
+package io.xdyna.contract.storage;
 
 /**
  * The one layout of a job's objects: {@code jobs/{id}/inputs|conditions|frames|checkpoints|attempts|outputs/...}.

@@ -1,4 +1,4 @@
-package io.xdyna.shared.job;
+package io.xdyna.contract.job;
 
 import java.security.SecureRandom;
 import java.util.regex.Pattern;

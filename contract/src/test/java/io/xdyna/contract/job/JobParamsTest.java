@@ -1,4 +1,4 @@
-package io.xdyna.shared.job;
+package io.xdyna.contract.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

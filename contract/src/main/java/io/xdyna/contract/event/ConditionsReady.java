@@ -1,13 +1,13 @@
-package io.xdyna.shared.event;
+package io.xdyna.contract.event;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
-import io.xdyna.shared.job.JobParams;
+import io.xdyna.contract.job.JobParams;
 
 /**
  * The pose extractor stored a job's conditions: the prepared reference image and, per generated
  * frame, a pose frame and (if face control is on) local and global face maps, all at
- * {@code width x height}, under the keys {@link io.xdyna.shared.storage.StorageLayout} gives.
+ * {@code width x height}, under the keys {@link io.xdyna.contract.storage.StorageLayout} gives.
  * Topic {@code conditions}, key = job id. Consumed by the animator.
  */
 @JsonIgnoreProperties(ignoreUnknown = true)

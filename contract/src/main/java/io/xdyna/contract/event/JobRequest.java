@@ -1,8 +1,8 @@
-package io.xdyna.shared.event;
+package io.xdyna.contract.event;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
-import io.xdyna.shared.job.JobParams;
+import io.xdyna.contract.job.JobParams;
 
 /**
  * A request to animate a reference image with a driving video.

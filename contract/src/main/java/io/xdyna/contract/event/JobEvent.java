@@ -1,4 +1,4 @@
-package io.xdyna.shared.event;
+package io.xdyna.contract.event;
 
 /** Every event is about one job and keyed by its id. */
 public interface JobEvent {

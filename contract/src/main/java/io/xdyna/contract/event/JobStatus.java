@@ -1,9 +1,9 @@
-package io.xdyna.shared.event;
+package io.xdyna.contract.event;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
-import io.xdyna.shared.job.ErrorCode;
-import io.xdyna.shared.job.JobState;
+import io.xdyna.contract.job.ErrorCode;
+import io.xdyna.contract.job.JobState;
 import java.time.Instant;
 import java.util.Map;
 

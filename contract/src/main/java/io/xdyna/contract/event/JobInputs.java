@@ -1,4 +1,4 @@
-package io.xdyna.shared.event;
+package io.xdyna.contract.event;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;

@@ -1,4 +1,4 @@
-package io.xdyna.shared.kafka;
+package io.xdyna.contract.kafka;
 
 /**
  * Topic names, all under one prefix ({@code XDYNA_TOPIC_PREFIX}, default {@code xdyna.}) so that

@@ -1,4 +1,4 @@
-package io.xdyna.shared.job;
+package io.xdyna.contract.job;
 
 /**
  * Machine-readable failure causes, shown on a job's status and in HTTP error bodies.

@@ -1,4 +1,4 @@
-package io.xdyna.shared.job;
+package io.xdyna.contract.job;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.ArrayList;

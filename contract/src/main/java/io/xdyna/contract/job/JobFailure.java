@@ -1,4 +1,4 @@
-package io.xdyna.shared.job;
+package io.xdyna.contract.job;
 
 /**
  * A job-level failure with a code the user sees. {@link #retryable()} tells the stage whether

@@ -1,12 +1,12 @@
-package io.xdyna.shared.event;
+package io.xdyna.contract.event;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.xdyna.shared.job.ErrorCode;
-import io.xdyna.shared.job.JobFailure;
-import io.xdyna.shared.job.JobParams;
-import io.xdyna.shared.job.JobState;
+import io.xdyna.contract.job.ErrorCode;
+import io.xdyna.contract.job.JobFailure;
+import io.xdyna.contract.job.JobParams;
+import io.xdyna.contract.job.JobState;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package io.xdyna.shared.storage;
+package io.xdyna.contract.storage;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

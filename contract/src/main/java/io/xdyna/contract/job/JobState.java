@@ -1,4 +1,4 @@
-package io.xdyna.shared.job;
+package io.xdyna.contract.job;
 
 /** Lifecycle of a job. The last three are terminal: once reached, later updates are ignored. */
 public enum JobState {
