@@ -3,11 +3,10 @@ package io.xdyna.encoder.service;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.xdyna.contract.event.FramesReady;
 import io.xdyna.contract.event.JobCompleted;
-import io.xdyna.contract.event.JobStatus;
 import io.xdyna.contract.job.ErrorCode;
 import io.xdyna.contract.job.JobFailure;
+import io.xdyna.contract.job.JobLifecycle;
 import io.xdyna.contract.job.JobParams;
-import io.xdyna.contract.job.JobState;
 import io.xdyna.contract.kafka.Topics;
 import io.xdyna.contract.storage.StorageLayout;
 import io.xdyna.encoder.audio.AudioClip;
@@ -127,9 +126,8 @@ public final class EncodeHandler implements StageHandler<FramesReady>, AutoClose
             detail.put("fps", fps);
             detail.put("audio", audio != null);
             detail.put("encodeSeconds", Math.round(secondsSince(start) * 100) / 100.0);
-            ctx.status().publish(new JobStatus(null, e.id(), e.tenant(), JobState.SUCCEEDED, 1.0,
-                    String.format(Locale.ROOT, "done: %d frames at %.3g fps", e.frameCount(), fps), null, outputs,
-                    detail, null));
+            ctx.status().publish(JobLifecycle.succeeded(e.id(), e.tenant(), outputs,
+                    String.format(Locale.ROOT, "done: %d frames at %.3g fps", e.frameCount(), fps)).withDetail(detail));
             metrics.counter("xdyna.encoder.frames").increment(e.frameCount());
         } finally {
             deleteTree(dir);

@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Vertx;
 import io.xdyna.contract.event.JobStatus;
 import io.xdyna.contract.job.ErrorCode;
+import io.xdyna.contract.job.JobLifecycle;
 import io.xdyna.shared.stage.JobStatusLog;
 import io.xdyna.shared.stage.StatusReporter;
 import java.time.Duration;
@@ -83,7 +84,7 @@ public final class StallWatchdog implements AutoCloseable {
             String message = "the job's status stayed " + s.state() + " for more than " + stallAfter
                     + " (XDYNA_STALL_AFTER) since " + s.updatedAt() + ": no stage is working on it; submit it again";
             LOG.warn("job {} of tenant {} stalled: {}", s.id(), s.tenant(), message);
-            JobStatus failed = JobStatus.failed(s.id(), s.tenant(), ErrorCode.STALLED, message);
+            JobStatus failed = JobLifecycle.failed(s.id(), s.tenant(), ErrorCode.STALLED, message);
             status.publish(failed);
             statuses.remember(failed);
             stalled.increment();

@@ -2,6 +2,8 @@ package io.xdyna.shared.stage;
 
 import io.xdyna.contract.event.Events;
 import io.xdyna.contract.event.JobStatus;
+import io.xdyna.contract.job.JobLifecycle;
+import io.xdyna.contract.job.JobState;
 import io.xdyna.shared.kafka.KafkaSetup;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -67,7 +69,7 @@ public final class JobStatusLog implements AutoCloseable {
 
     public boolean cancelled(String id) {
         JobStatus s = latest.get(id);
-        return s != null && s.state() == io.xdyna.contract.job.JobState.CANCELLED;
+        return s != null && s.state() == JobState.CANCELLED;
     }
 
     /** A snapshot of all known jobs' latest states. */
@@ -90,7 +92,7 @@ public final class JobStatusLog implements AutoCloseable {
      * of after the round trip through the topic.
      */
     public void remember(JobStatus s) {
-        JobStatus updated = latest.compute(s.id(), (k, prev) -> supersedes(prev, s) ? s : prev);
+        JobStatus updated = latest.compute(s.id(), (k, prev) -> JobLifecycle.supersedes(prev, s) ? s : prev);
         if (updated == s) {
             listeners.forEach(l -> l.accept(s));
         }
@@ -115,15 +117,6 @@ public final class JobStatusLog implements AutoCloseable {
      */
     public Optional<String> firstClaim(String id) {
         return Optional.ofNullable(firstClaims.get(id));
-    }
-
-    /**
-     * Whether {@code next} replaces {@code prev}: anything replaces a live state, nothing a terminal one,
-     * and QUEUED (only ever published at submission) never moves a job that has started back.
-     */
-    public static boolean supersedes(JobStatus prev, JobStatus next) {
-        return prev == null || !prev.state().terminal() && (next.state() != io.xdyna.contract.job.JobState.QUEUED
-                || prev.state() == io.xdyna.contract.job.JobState.QUEUED);
     }
 
     private void loop() {

@@ -4,6 +4,7 @@ import io.xdyna.contract.event.JobEvent;
 import io.xdyna.contract.event.JobStatus;
 import io.xdyna.contract.job.ErrorCode;
 import io.xdyna.contract.job.JobFailure;
+import io.xdyna.contract.job.JobLifecycle;
 import io.xdyna.shared.kafka.EventPublisher;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
@@ -54,12 +55,12 @@ public final class StageContext {
 
     /** Announces that this stage has started on the job (acknowledged send). */
     public void started(String message) {
-        status.publish(JobStatus.of(jobId, tenant, stage.state(), stage.overall(0), message));
+        status.publish(JobLifecycle.running(jobId, tenant, stage.state(), stage.overall(0), message));
     }
 
     /** Throttled progress: {@code fraction} of this stage, with optional details (step, eta, ...). */
     public void progress(double fraction, String message, Map<String, Object> detail) {
-        JobStatus s = JobStatus.of(jobId, tenant, stage.state(), stage.overall(fraction), message);
+        JobStatus s = JobLifecycle.running(jobId, tenant, stage.state(), stage.overall(fraction), message);
         status.progress(detail == null ? s : s.withDetail(detail));
     }
 

@@ -2,6 +2,7 @@ package io.xdyna.shared.stage;
 
 import io.xdyna.contract.event.JobStatus;
 import io.xdyna.contract.job.ErrorCode;
+import io.xdyna.contract.job.JobLifecycle;
 import io.xdyna.contract.kafka.Topics;
 import io.xdyna.shared.kafka.EventPublisher;
 import java.util.Map;
@@ -47,6 +48,6 @@ public final class StatusReporter {
     }
 
     public void failed(String id, String tenant, ErrorCode code, String message) {
-        publish(JobStatus.failed(id, tenant, code, message));
+        publish(JobLifecycle.failed(id, tenant, code, message));
     }
 }
