@@ -398,7 +398,7 @@ def check(name, docs):
     scaled = []
     for n, h in by_kind.get("HorizontalPodAutoscaler", {}).items():
         scaled.append((f"HorizontalPodAutoscaler/{n}", h["spec"]["scaleTargetRef"]["name"]))
-    groups = {"pose-extractor": prefix + "pose-extractor", "encoder": "xdyna-encoder"}
+    groups = {"pose-extractor": prefix + "pose-extractor", "encoder": prefix + "encoder"}  # contract Topics.*Group()
     topics = {prefix + "jobs." + t for t in ("requests", "conditions", "frames", "results", "status", "dlq")}
     for n, so in by_kind.get("ScaledObject", {}).items():
         where = f"ScaledObject/{n}"

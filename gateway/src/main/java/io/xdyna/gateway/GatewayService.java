@@ -66,7 +66,7 @@ public final class GatewayService implements ManagedService {
             statuses = new JobStatusLog(config.common().kafkaBootstrap(), config.common().topics().status(),
                     "xdyna-gateway").start();
             webhooks = new WebhookDispatcher(config.common().kafkaBootstrap(), config.common().topics().status(),
-                    config.common().topics().prefix() + "gateway-webhooks", store, config::webhookSecret,
+                    config.common().topics().webhookGroup(), store, config::webhookSecret,
                     webhookFirstRetry, config.webhookEgress(), metrics).start();
             api = new JobsApi(config, vertx, store, publisher, new StatusReporter(publisher, config.common().topics(),
                     4), statuses, metrics);

@@ -93,7 +93,7 @@ class GatewayMetricsIT {
         Map<String, String> poseSeries = Map.of("topic", requests, "group", poseGroup);
         awaitMetric("xdyna_queue_backlog", animatorSeries, 5.0);
         awaitMetric("xdyna_queue_backlog", poseSeries, 3.0);
-        awaitMetric("xdyna_queue_backlog", Map.of("topic", common.topics().frames(), "group", "xdyna-encoder"), 0.0);
+        awaitMetric("xdyna_queue_backlog", Map.of("topic", common.topics().frames(), "group", common.topics().encoderGroup()), 0.0);
 
         // an animator finishes two jobs: they leave the backlog
         try (KafkaShareConsumer<String, byte[]> animator = new KafkaShareConsumer<>(shareProps(animators))) {

@@ -77,7 +77,7 @@ public record AnimatorConfig(
                 env.integer("XDYNA_MANAGEMENT_PORT", 8082, 0, 65535),
                 env.integer("XDYNA_CHECKPOINT_EVERY", 5, 0, 1000),
                 env.integer("XDYNA_MAX_DELIVERIES", 3, 1, 10),
-                env.string("XDYNA_ANIMATOR_GROUP", common.topics().prefix() + "animator"),
+                env.string("XDYNA_ANIMATOR_GROUP", common.topics().animatorGroup()),
                 lock,
                 leaseTtl,
                 env.longValue("XDYNA_MEMORY_LIMIT_MB", 0, 0, Long.MAX_VALUE >> 20) << 20,

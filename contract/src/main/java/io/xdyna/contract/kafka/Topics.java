@@ -1,8 +1,10 @@
 package io.xdyna.contract.kafka;
 
 /**
- * Topic names, all under one prefix ({@code XDYNA_TOPIC_PREFIX}, default {@code xdyna.}) so that
- * several deployments can share a cluster. Every topic is keyed by job id.
+ * Topic names and the default names of the groups that read them, all under one prefix
+ * ({@code XDYNA_TOPIC_PREFIX}, default {@code xdyna.}) so that several deployments can share a
+ * cluster. Every topic is keyed by job id. Services, metrics and the deployment manifests take the
+ * group names from here (each can be overridden by its service's {@code XDYNA_*_GROUP}).
  */
 public record Topics(String prefix) {
     public static final Topics DEFAULT = new Topics("xdyna.");
@@ -35,5 +37,25 @@ public record Topics(String prefix) {
     /** Records no stage could process, with the reason in headers. */
     public String deadLetter() {
         return prefix + "jobs.dlq";
+    }
+
+    /** The pose extractors' consumer group on {@link #requests()}. */
+    public String poseGroup() {
+        return prefix + "pose-extractor";
+    }
+
+    /** The animators' share group on {@link #conditions()}. */
+    public String animatorGroup() {
+        return prefix + "animator";
+    }
+
+    /** The encoders' consumer group on {@link #frames()}. */
+    public String encoderGroup() {
+        return prefix + "encoder";
+    }
+
+    /** The gateways' consumer group on {@link #results()} (webhook deliveries). */
+    public String webhookGroup() {
+        return prefix + "gateway-webhooks";
     }
 }

@@ -10,6 +10,7 @@ public final class EncoderMain {
 
     public static void main(String[] args) {
         EncoderConfig config = EncoderConfig.from(Env.system());
-        ServiceRunner.runMain(new EncoderService(config), "0.0.0.0", config.managementPort());
+        String group = Env.system().string("XDYNA_ENCODER_GROUP", config.common().topics().encoderGroup());
+        ServiceRunner.runMain(new EncoderService(config, group), "0.0.0.0", config.managementPort());
     }
 }

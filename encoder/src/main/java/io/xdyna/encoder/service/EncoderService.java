@@ -24,12 +24,12 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * The encoder as a service: a member of consumer group {@value #GROUP} on the frames topic, one
+ * The encoder as a service: a member of the encoders' consumer group ({@code XDYNA_ENCODER_GROUP},
+ * default topic prefix + {@code encoder}) on the frames topic, one
  * job at a time, each turned into the job's outputs by {@link EncodeHandler}. Refuses to start
  * when the FFmpeg build lacks libx264, rather than writing another codec.
  */
 public final class EncoderService implements ManagedService {
-    public static final String GROUP = "xdyna-encoder";
     /** Transient failures (storage, broker) are retried this many times in process before redelivery. */
     static final int MAX_ATTEMPTS = 3;
 
@@ -42,10 +42,9 @@ public final class EncoderService implements ManagedService {
     private GroupStageConsumer consumer;
 
     public EncoderService(EncoderConfig config) {
-        this(config, GROUP);
+        this(config, config.common().topics().encoderGroup());
     }
 
-    /** With another consumer group (tests that share a broker). */
     public EncoderService(EncoderConfig config, String groupId) {
         this.config = config;
         this.groupId = groupId;

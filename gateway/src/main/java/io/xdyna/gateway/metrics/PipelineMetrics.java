@@ -92,17 +92,14 @@ public final class PipelineMetrics implements AutoCloseable {
     }
 
     /**
-     * The stages' inputs under the deployment's names: {@code XDYNA_POSE_GROUP} and
-     * {@code XDYNA_ANIMATOR_GROUP} as the stages read them, and the encoder's fixed group.
+     * The stages' inputs under the deployment's names: {@code XDYNA_POSE_GROUP},
+     * {@code XDYNA_ANIMATOR_GROUP} and {@code XDYNA_ENCODER_GROUP} as the stages read them.
      */
     public static List<StageInput> stageInputs(Topics topics, Env env) {
         return List.of(
-                new StageInput(topics.requests(), env.string("XDYNA_POSE_GROUP", topics.prefix() + "pose-extractor"),
-                        false),
-                new StageInput(topics.conditions(), env.string("XDYNA_ANIMATOR_GROUP", topics.prefix() + "animator"),
-                        true),
-                // = EncoderService.GROUP, which is not prefixed
-                new StageInput(topics.frames(), "xdyna-encoder", false));
+                new StageInput(topics.requests(), env.string("XDYNA_POSE_GROUP", topics.poseGroup()), false),
+                new StageInput(topics.conditions(), env.string("XDYNA_ANIMATOR_GROUP", topics.animatorGroup()), true),
+                new StageInput(topics.frames(), env.string("XDYNA_ENCODER_GROUP", topics.encoderGroup()), false));
     }
 
     public PipelineMetrics start() {

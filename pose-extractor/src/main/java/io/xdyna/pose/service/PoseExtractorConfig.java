@@ -66,7 +66,7 @@ public record PoseExtractorConfig(
                 env.integer("XDYNA_MANAGEMENT_PORT", 8081, 0, 65535),
                 Path.of(env.string("XDYNA_WORK_DIR", Path.of(System.getProperty("java.io.tmpdir"), "xdyna-pose")
                         .toString())),
-                env.string("XDYNA_POSE_GROUP", common.topics().prefix() + "pose-extractor"),
+                env.string("XDYNA_POSE_GROUP", common.topics().poseGroup()),
                 env.integer("XDYNA_MAX_DECODE_SIDE", VideoDecoder.DEFAULT_MAX_SIDE, 256, 8192),
                 env.bool("XDYNA_SMOOTH_POSES", true),
                 env.integer("XDYNA_POSE_DET_EVERY", 1, 1, 64),
