@@ -52,6 +52,11 @@ final class SoakCommand implements Callable<Integer> {
             description = "seconds between kills (default ${DEFAULT-VALUE})")
     double killInterval;
 
+    @Option(names = "--kill-for", description = "minutes of kills from the start, then the jobs drain"
+            + " without kills (default: until every job ended). With real-length jobs and a kill every few seconds"
+            + " nothing finishes while the killing lasts; a window of chaos then a drain tests both")
+    Double killForMinutes;
+
     @Option(names = "--seed", description = "seed for the choice of victims (default: random, printed)")
     Long seed;
 
@@ -81,8 +86,8 @@ final class SoakCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (jobs < 1 || killInterval <= 0 || animators < 1) {
-            System.err.println("xdyna soak: --jobs, --kill-interval and --animators must be positive");
+        if (jobs < 1 || killInterval <= 0 || animators < 1 || killForMinutes != null && killForMinutes <= 0) {
+            System.err.println("xdyna soak: --jobs, --kill-interval, --kill-for and --animators must be positive");
             return 2;
         }
         long actualSeed = seed != null ? seed : new Random().nextLong();
@@ -105,7 +110,8 @@ final class SoakCommand implements Callable<Integer> {
             stack.awaitAllReady(Duration.ofMinutes(3));
             System.out.printf("soak: stack up in %.0f s (data %s); %d jobs, %s, seed %d, deadline %s%n",
                     (System.nanoTime() - t0) / 1e9, data, jobs, killRandom ? "killing a random service every "
-                            + killInterval + " s" : "no kills", actualSeed, deadline);
+                            + killInterval + " s" + (killForMinutes == null ? "" : " for " + killForMinutes + " min")
+                            : "no kills", actualSeed, deadline);
             long start = System.nanoTime();
             long end = start + deadline.toNanos();
             Map<String, String> states = new ConcurrentHashMap<>();
@@ -257,6 +263,8 @@ final class SoakCommand implements Callable<Integer> {
     private Thread killer(LocalStack stack, Random random, Map<String, Integer> kills, AtomicBoolean done) {
         Thread t = new Thread(() -> {
             long intervalMs = Math.round(killInterval * 1000);
+            long stopAt = killForMinutes == null ? Long.MAX_VALUE
+                    : System.nanoTime() + Math.round(killForMinutes * 60e9);
             while (!done.get()) {
                 try {
                     Thread.sleep(intervalMs);
@@ -264,6 +272,10 @@ final class SoakCommand implements Callable<Integer> {
                     return;
                 }
                 if (done.get()) {
+                    return;
+                }
+                if (System.nanoTime() > stopAt) {
+                    System.out.printf("soak: %.1f min of kills over; the jobs drain%n", killForMinutes);
                     return;
                 }
                 List<ServiceProcess> alive = stack.services().stream().filter(s -> s.pid() != null).toList();
