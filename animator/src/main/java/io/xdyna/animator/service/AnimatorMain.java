@@ -17,6 +17,6 @@ public final class AnimatorMain {
             System.exit(2);
             return;
         }
-        ServiceRunner.runMain(new AnimatorService(config), "0.0.0.0", config.managementPort());
+        ServiceRunner.runMain(AnimatorService.create(config), "0.0.0.0", config.managementPort());
     }
 }

@@ -20,6 +20,7 @@ import io.xdyna.shared.kafka.EventPublisher;
 import io.xdyna.shared.kafka.KafkaSetup;
 import io.xdyna.shared.service.ServiceRunner;
 import io.xdyna.shared.stage.DeadLetters;
+import io.xdyna.shared.stage.StageService;
 import io.xdyna.shared.storage.ObjectStore;
 import io.xdyna.testkit.RealInfra;
 import java.net.URI;
@@ -108,7 +109,7 @@ class AnimatorServiceIT {
             Conditions.write(store, "job-2", W, H, 3, false);
             // queued before the animator ever joined the share group: must still be taken
             pub.send(c.topics().conditions(), conditions("job-1", 6, true));
-            AnimatorService service = new AnimatorService(config);
+            StageService<ConditionsReady> service = AnimatorService.create(config);
             ServiceRunner runner = new ServiceRunner(service);
             try {
                 int port = runner.start("127.0.0.1", 0).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
@@ -174,7 +175,7 @@ class AnimatorServiceIT {
         AnimatorConfig config = AnimatorConfig.from(new Env(env(c, missing)));
         try (EventPublisher pub = new EventPublisher(c.kafkaBootstrap(), "it");
                 Tail tail = new Tail(c, List.of(c.topics().status(), c.topics().deadLetter()))) {
-            AnimatorService service = new AnimatorService(config);
+            StageService<ConditionsReady> service = AnimatorService.create(config);
             ServiceRunner runner = new ServiceRunner(service);
             try {
             int port = runner.start("127.0.0.1", 0).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
@@ -197,8 +198,8 @@ class AnimatorServiceIT {
         }
     }
 
-    static void stop(ServiceRunner runner, AnimatorService service) {
-        runner.stop(java.time.Duration.ofSeconds(90));
+    static void stop(ServiceRunner runner, StageService<ConditionsReady> service) {
+        runner.stop(Duration.ofSeconds(90));
     }
 
     static JobStatus last(List<JobStatus> s) {

@@ -11,6 +11,6 @@ public final class EncoderMain {
     public static void main(String[] args) {
         EncoderConfig config = EncoderConfig.from(Env.system());
         String group = Env.system().string("XDYNA_ENCODER_GROUP", config.common().topics().encoderGroup());
-        ServiceRunner.runMain(new EncoderService(config, group), "0.0.0.0", config.managementPort());
+        ServiceRunner.runMain(EncoderService.create(config, group), "0.0.0.0", config.managementPort());
     }
 }

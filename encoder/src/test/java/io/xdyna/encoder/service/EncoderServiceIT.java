@@ -25,6 +25,7 @@ import io.xdyna.shared.kafka.EventPublisher;
 import io.xdyna.shared.kafka.KafkaSetup;
 import io.xdyna.shared.service.ServiceRunner;
 import io.xdyna.shared.stage.DeadLetters;
+import io.xdyna.shared.stage.StageService;
 import io.xdyna.shared.storage.ObjectStore;
 import io.xdyna.testkit.RealInfra;
 import java.io.ByteArrayInputStream;
@@ -66,7 +67,7 @@ class EncoderServiceIT {
 
     private CommonConfig common;
     private ServiceRunner runner;
-    private EncoderService service;
+    private StageService<FramesReady> service;
     private ObjectStore store;
     private EventPublisher producer;
     private Records records;
@@ -75,7 +76,7 @@ class EncoderServiceIT {
     private void startService(TestInfo info) throws Exception {
         common = RealInfra.shared().newEnvironment(info.getTestMethod().orElseThrow().getName());
         EncoderConfig config = new EncoderConfig(common, 0, VideoSettings.defaults(), tmp.resolve("work"), true, true);
-        service = new EncoderService(config, "encoder-" + UUID.randomUUID());
+        service = EncoderService.create(config, "encoder-" + UUID.randomUUID());
         runner = new ServiceRunner(service);
         port = runner.start("127.0.0.1", 0).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
         store = new ObjectStore(common, Duration.ofSeconds(10));

@@ -17,6 +17,6 @@ public final class PoseExtractorMain {
             System.exit(2);
             return;
         }
-        ServiceRunner.runMain(new PoseExtractorService(config), "0.0.0.0", config.managementPort());
+        ServiceRunner.runMain(PoseExtractorService.create(config), "0.0.0.0", config.managementPort());
     }
 }

@@ -97,7 +97,7 @@ class EntranceIT {
                     "uploads/alpha/drive.mp4"));
             pub.send(c.topics().requests(), request("alpha-shared", "alpha", "samples/ref.jpg", "samples/drive.mp4"));
 
-            ServiceRunner runner = new ServiceRunner(new PoseExtractorService(PoseExtractorConfig.from(new Env(env))));
+            ServiceRunner runner = new ServiceRunner(PoseExtractorService.create(PoseExtractorConfig.from(new Env(env))));
             try {
                 runner.start("127.0.0.1", 0).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
                 await().atMost(Duration.ofSeconds(180)).until(() -> !tail.on(c.topics().conditions(), "alpha-own")

@@ -135,7 +135,7 @@ class PoseExtractorServiceIT {
                 Tail tail = new Tail(c, List.of(c.topics().conditions(), c.topics().status(), c.topics().deadLetter()))) {
             upload(store, "job-1", 1);
             pub.send(c.topics().requests(), request("job-1", 4, 3, false));
-            ServiceRunner runner = new ServiceRunner(new PoseExtractorService(config(c, TestPaths.tinyBundle())));
+            ServiceRunner runner = new ServiceRunner(PoseExtractorService.create(config(c, TestPaths.tinyBundle())));
             try {
                 int port = runner.start("127.0.0.1", 0).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
                 await().atMost(Duration.ofSeconds(30)).until(() -> ready(port).statusCode() == 200);
@@ -204,7 +204,7 @@ class PoseExtractorServiceIT {
                 Tail tail = new Tail(c, List.of(c.topics().conditions(), c.topics().status(), c.topics().deadLetter()))) {
             upload(store, "job-n", 1);
             pub.send(c.topics().requests(), request("job-n", 2, 2, false));
-            ServiceRunner runner = new ServiceRunner(new PoseExtractorService(config(c, TestPaths.nobodyBundle())));
+            ServiceRunner runner = new ServiceRunner(PoseExtractorService.create(config(c, TestPaths.nobodyBundle())));
             try {
                 runner.start("127.0.0.1", 0).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
                 await().atMost(Duration.ofSeconds(120)).untilAsserted(() -> {
@@ -228,7 +228,7 @@ class PoseExtractorServiceIT {
         try (EventPublisher pub = new EventPublisher(c.kafkaBootstrap(), "it");
                 Tail tail = new Tail(c, List.of(c.topics().status()))) {
             pub.send(c.topics().requests(), request("job-m", 2, 2, false));
-            ServiceRunner runner = new ServiceRunner(new PoseExtractorService(config(c, work.resolve("no-bundle"))));
+            ServiceRunner runner = new ServiceRunner(PoseExtractorService.create(config(c, work.resolve("no-bundle"))));
             try {
                 int port = runner.start("127.0.0.1", 0).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
                 HttpResponse<String> r = ready(port);

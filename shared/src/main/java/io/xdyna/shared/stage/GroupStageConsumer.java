@@ -12,6 +12,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -32,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * uncommitted and another instance takes it. The job runs in a span that continues the trace the
  * record came with ({@code traceparent} header), so what it publishes stays in the job's trace.
  */
-public final class GroupStageConsumer implements AutoCloseable {
+public final class GroupStageConsumer implements StageService.JobSource {
     private static final Logger LOG = LoggerFactory.getLogger(GroupStageConsumer.class);
 
     private final String topic;
@@ -65,6 +66,7 @@ public final class GroupStageConsumer implements AutoCloseable {
         this.pollThread = new Thread(this::loop, name + "-poll");
     }
 
+    @Override
     public void start() {
         consumer = new KafkaConsumer<>(props);
         running.set(true);
@@ -72,11 +74,18 @@ public final class GroupStageConsumer implements AutoCloseable {
     }
 
     /** The key (job id) of the job in progress, or null when idle. */
+    @Override
     public String currentJob() {
         return currentKey;
     }
 
+    @Override
+    public String describe() {
+        return topic + " as group " + props.getProperty(ConsumerConfig.GROUP_ID_CONFIG);
+    }
+
     /** Whether the poll loop has joined the group and is running. */
+    @Override
     public boolean healthy() {
         return running.get() && pollThread.isAlive() && connected;
     }

@@ -1,6 +1,7 @@
 package io.xdyna.shared.stage;
 
 import io.xdyna.contract.job.JobState;
+import io.xdyna.contract.kafka.Topics;
 
 /**
  * The pipeline's stages, each with its status state and its share of the whole job's progress bar
@@ -29,6 +30,15 @@ public enum Stage {
 
     public JobState state() {
         return state;
+    }
+
+    /** The topic the stage takes its jobs from. */
+    public String input(Topics topics) {
+        return switch (this) {
+            case EXTRACT -> topics.requests();
+            case ANIMATE -> topics.conditions();
+            case ENCODE -> topics.frames();
+        };
     }
 
     /** Whole-job progress for a fraction in [0,1] of this stage. */
