@@ -43,6 +43,7 @@ public final class ApiRouter {
     static final Set<ErrorMapping.Code> EVERY_ROUTE = EnumSet.of(UNAUTHORIZED, RATE_LIMITED, INTERNAL);
 
     private final Authentication authentication;
+    private final MultipartUpload multipart;
     private final SubmitEndpoint submit;
     private final JobQueries queries;
     private final JobControl control;
@@ -52,8 +53,9 @@ public final class ApiRouter {
             StatusReporter status, JobStatusLog statuses, JobRemoval removal, MeterRegistry metrics) {
         TenantJobs jobs = new TenantJobs(statuses);
         this.authentication = new Authentication(config);
+        this.multipart = new MultipartUpload(vertx, config.uploadDir(), config.maxUploadBytes());
         this.submit = new SubmitEndpoint(vertx, new SubmitJob(config, store, publisher, status, statuses, metrics),
-                new MultipartUpload(vertx, config.uploadDir(), config.maxUploadBytes()));
+                multipart);
         this.queries = new JobQueries(vertx, store, statuses, jobs, config.presignTtl());
         this.control = new JobControl(vertx, status, statuses, jobs, removal);
         this.events = new JobEvents(vertx, statuses, jobs);
@@ -81,7 +83,7 @@ public final class ApiRouter {
         router.route("/v1/*").handler(authentication::handle);
         // a submission is refused on its headers before its body is read, so a refusal costs no bandwidth
         router.post("/v1/jobs").handler(submit::admit);
-        router.post("/v1/jobs").handler(submit.multipart().bodyHandler());
+        router.post("/v1/jobs").handler(multipart.bodyHandler());
         for (ApiRoute r : routes()) {
             router.route(r.method(), r.path()).handler(r.handler());
         }

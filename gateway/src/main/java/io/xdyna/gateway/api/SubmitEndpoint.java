@@ -37,10 +37,6 @@ final class SubmitEndpoint {
         ctx.next();
     }
 
-    MultipartUpload multipart() {
-        return multipart;
-    }
-
     void submit(RoutingContext ctx) {
         SubmitJob.Upload upload = submitJob.prepare(TenantJobs.tenant(ctx),
                 ctx.request().getHeader(Idempotency.HEADER), MultipartUpload.received(ctx));
