@@ -59,7 +59,7 @@ def code_health_paths():
 
 def public_gateway_paths():
     """What the gateway serves to users: the API under /v1 and the web app's files (webroot)."""
-    api = re.findall(r'router\.route\("(/v1)/\*"\)', read("gateway/src/main/java/io/xdyna/gateway/api/JobsApi.java"))
+    api = re.findall(r'router\.route\("(/v1)/\*"\)', read("gateway/src/main/java/io/xdyna/gateway/api/ApiRouter.java"))
     webroot = os.path.join(REPO, "gateway/src/main/resources/webroot")
     files = sorted("/" + f for f in os.listdir(webroot))
     return set(api[:1]), files

@@ -5,7 +5,8 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.StaticHandler;
-import io.xdyna.gateway.api.JobsApi;
+import io.xdyna.gateway.api.ApiRouter;
+import io.xdyna.gateway.api.JobRemoval;
 import io.xdyna.gateway.metrics.PipelineMetrics;
 import io.xdyna.gateway.retention.RetentionSweeper;
 import io.xdyna.gateway.watchdog.StallWatchdog;
@@ -34,7 +35,7 @@ public final class GatewayService implements ManagedService {
     private EventPublisher publisher;
     private JobStatusLog statuses;
     private WebhookDispatcher webhooks;
-    private JobsApi api;
+    private ApiRouter api;
     private RetentionSweeper retention;
     private StallWatchdog stalls;
     private PipelineMetrics pipelineMetrics;
@@ -68,14 +69,15 @@ public final class GatewayService implements ManagedService {
             webhooks = new WebhookDispatcher(config.common().kafkaBootstrap(), config.common().topics().status(),
                     config.common().topics().webhookGroup(), store, config::webhookSecret,
                     webhookFirstRetry, config.webhookEgress(), metrics).start();
-            api = new JobsApi(config, vertx, store, publisher, new StatusReporter(publisher, config.common().topics(),
-                    4), statuses, metrics);
+            JobRemoval removal = new JobRemoval(store, publisher, config.common().topics().status(), statuses);
+            api = new ApiRouter(config, vertx, store, publisher, new StatusReporter(publisher, config.common().topics(),
+                    4), statuses, removal, metrics);
             metrics.gauge("xdyna.gateway.jobs.known", statuses, s -> s.all().size());
             pipelineMetrics = new PipelineMetrics(config.common().kafkaBootstrap(),
                     PipelineMetrics.stageInputs(config.common().topics(), Env.system()), statuses, metrics,
                     Duration.ofSeconds(5)).start();
-            retention = new RetentionSweeper(vertx, config.retention(), statuses, config.uploadDir(), api::expunge,
-                    metrics).start();
+            retention = new RetentionSweeper(vertx, config.retention(), statuses, config.uploadDir(),
+                    removal, metrics).start();
             stalls = new StallWatchdog(vertx, config.deadlines().stallAfter(), statuses,
                     new StatusReporter(publisher, config.common().topics(), 4), metrics).start();
             return null;

@@ -1,10 +1,13 @@
 package io.xdyna.gateway.api;
 
+import io.xdyna.shared.kafka.KafkaUnavailableException;
+import io.xdyna.shared.stage.JobStatusLog;
 import io.xdyna.shared.storage.ObjectMissingException;
 import io.xdyna.shared.storage.ObjectStore;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Optional;
 import java.util.Set;
@@ -19,7 +22,7 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Across gateways the job id itself is derived from tenant and key ({@link #jobId}), so whichever
  * gateway a retry reaches, and whenever, it names the same job; gateways racing on one key settle which
- * of them creates it through the status topic ({@code JobsApi#accept}).
+ * of them creates it through the status topic ({@link SubmitJob}).
  */
 public final class Idempotency {
     public static final String HEADER = "Idempotency-Key";
@@ -39,7 +42,7 @@ public final class Idempotency {
         }
         if (headerValue.isBlank() || headerValue.length() > MAX_KEY_LENGTH
                 || !headerValue.chars().allMatch(c -> c >= 0x21 && c <= 0x7e)) {
-            throw new ApiError(400, "INVALID_REQUEST", HEADER + " must be 1 to " + MAX_KEY_LENGTH
+            throw new ApiError(ErrorMapping.Code.INVALID_REQUEST, HEADER + " must be 1 to " + MAX_KEY_LENGTH
                     + " visible ASCII characters, e.g. a UUID");
         }
         try {
@@ -103,5 +106,27 @@ public final class Idempotency {
 
     public void forget(String marker) {
         store.deletePrefix(marker);
+    }
+
+    /**
+     * The first claim on a job id, once this gateway's status reader has read it back: racing gateways
+     * all see the same first one. Blocking; the broker counts as unavailable if it never comes.
+     */
+    static String firstClaim(JobStatusLog statuses, String id, Duration wait) {
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (System.nanoTime() < deadline) {
+            Optional<String> first = statuses.firstClaim(id);
+            if (first.isPresent()) {
+                return first.get();
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        throw new KafkaUnavailableException("the status topic did not echo job " + id + "'s claim within "
+                + wait.toSeconds() + " s", null);
     }
 }

@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Vertx;
 import io.xdyna.contract.event.JobStatus;
 import io.xdyna.gateway.GatewayConfig;
+import io.xdyna.gateway.api.JobRemoval;
 import io.xdyna.shared.stage.JobStatusLog;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -13,16 +14,15 @@ import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.ToIntFunction;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Expires finished jobs: every sweep interval, a job that ended (SUCCEEDED, FAILED, CANCELLED) more
- * than the retention ago is deleted like {@code DELETE /v1/jobs/{id}} does it (objects, idempotency
- * marker, status tombstone), and spooled upload files a crash left behind are removed. Jobs still
- * running are never touched. Every gateway may run it: deletes are idempotent, so two gateways
+ * than the retention ago is deleted by the same {@link JobRemoval} as {@code DELETE /v1/jobs/{id}}
+ * (objects, idempotency marker, status tombstone), and spooled upload files a crash left behind are
+ * removed. Jobs still running are never touched. Every gateway may run it: deletes are idempotent, so two gateways
  * expiring the same job at once only do the work twice.
  */
 public final class RetentionSweeper implements AutoCloseable {
@@ -32,22 +32,19 @@ public final class RetentionSweeper implements AutoCloseable {
     private final GatewayConfig.Retention settings;
     private final JobStatusLog statuses;
     private final Path uploadDir;
-    private final ToIntFunction<String> expunge;
+    private final JobRemoval removal;
     private final Counter expired;
     private final AtomicBoolean sweeping = new AtomicBoolean();
     private volatile boolean closed;
     private long timerId = -1;
 
-    /**
-     * @param expunge deletes one job for good and returns how many objects it had (the API's delete)
-     */
     public RetentionSweeper(Vertx vertx, GatewayConfig.Retention settings, JobStatusLog statuses, Path uploadDir,
-            ToIntFunction<String> expunge, MeterRegistry metrics) {
+            JobRemoval removal, MeterRegistry metrics) {
         this.vertx = vertx;
         this.settings = settings;
         this.statuses = statuses;
         this.uploadDir = uploadDir;
-        this.expunge = expunge;
+        this.removal = removal;
         this.expired = metrics.counter("xdyna.gateway.jobs.expired");
     }
 
@@ -86,7 +83,7 @@ public final class RetentionSweeper implements AutoCloseable {
                 break;
             }
             try {
-                int objects = expunge.applyAsInt(s.id());
+                int objects = removal.expunge(s.id());
                 expired.increment();
                 n++;
                 LOG.info("job {} of tenant {} expired ({} since {}): {} objects deleted", s.id(), s.tenant(),

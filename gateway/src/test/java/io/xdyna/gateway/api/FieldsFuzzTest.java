@@ -31,7 +31,7 @@ class FieldsFuzzTest {
 
     static void validOrA400(String json) {
         try {
-            JobParams p = JobsApi.parseParams(json);
+            JobParams p = SubmissionForm.parseParams(json);
             assertThat(p.validated()).isNotNull();
         } catch (ApiError e) {
             assertThat(e.status()).isEqualTo(400);
@@ -43,7 +43,7 @@ class FieldsFuzzTest {
     void callbackUrlsAreHttpOrA400() {
         Fuzz.check("FieldsFuzzTest#callbackUrlsAreHttpOrA400", FieldsFuzzTest::url, raw -> {
             try {
-                String u = JobsApi.callbackUrl(raw);
+                String u = SubmissionForm.callbackUrl(raw);
                 if (u != null) {
                     URI uri = URI.create(u);
                     assertThat(uri.getScheme().toLowerCase()).isIn("http", "https");
