@@ -115,9 +115,7 @@ public final class AnimateHandler implements StageHandler<ConditionsReady> {
             // each frame goes to the bucket as soon as it is decoded: one decoded frame in memory at a time
             pipeline.decode(p, result, (i, frame) -> {
                 store.put(StorageLayout.frame(e.id(), i), frame.png(), "image/png");
-                if (ctx.stopping()) {
-                    throw new InterruptedException("shutting down while writing frames");
-                }
+                ctx.checkContinue();
             });
             ctx.progress(1.0, "frames written", Map.of("frames", e.frameCount()));
         } finally {
@@ -293,7 +291,7 @@ public final class AnimateHandler implements StageHandler<ConditionsReady> {
             stepsComputed.increment();
             int next = step + 1;
             boolean due = checkpointEvery > 0 && next % checkpointEvery == 0;
-            if (next < total && (due || ctx.stopping())) {
+            if (next < total && (due || ctx.mustStop())) {
                 store.put(key, Checkpoint.of(hash, next, total, latents).encode(), "application/octet-stream");
                 LOG.debug("job {}: checkpoint after step {}", event.id(), next);
             }
@@ -302,7 +300,7 @@ public final class AnimateHandler implements StageHandler<ConditionsReady> {
 
         @Override
         public boolean cancelled() {
-            return ctx.stopping() || ctx.cancelled();
+            return ctx.mustStop();
         }
     }
 }

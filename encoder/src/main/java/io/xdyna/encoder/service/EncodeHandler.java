@@ -216,9 +216,7 @@ public final class EncodeHandler implements StageHandler<FramesReady>, AutoClose
                 }
             }
             for (int i = 0; i < n; i++) {
-                if (ctx.stopping()) {
-                    throw new InterruptedException("the service is stopping");
-                }
+                ctx.checkContinue();
                 BgrImage frame = reader.next();
                 result.write(frame);
                 if (preview != null) {

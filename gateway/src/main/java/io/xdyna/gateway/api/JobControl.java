@@ -3,8 +3,7 @@ package io.xdyna.gateway.api;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.RoutingContext;
 import io.xdyna.contract.event.JobStatus;
-import io.xdyna.contract.job.ErrorCode;
-import io.xdyna.contract.job.JobState;
+import io.xdyna.contract.job.JobLifecycle;
 import io.xdyna.gateway.api.ErrorMapping.Code;
 import io.xdyna.shared.stage.JobStatusLog;
 import io.xdyna.shared.stage.StatusReporter;
@@ -35,9 +34,7 @@ final class JobControl {
         if (s.state().terminal()) {
             throw new ApiError(Code.ALREADY_FINISHED, "job " + s.id() + " already ended " + s.state());
         }
-        JobStatus cancelled = new JobStatus(null, s.id(), s.tenant(), JobState.CANCELLED, s.progress(),
-                "cancelled by its owner", new JobStatus.Error(ErrorCode.CANCELLED, "cancelled by its owner"), null,
-                null, null);
+        JobStatus cancelled = JobLifecycle.cancelled(s, "cancelled by its owner");
         vertx.executeBlocking(() -> {
             status.publish(cancelled);
             statuses.remember(cancelled);

@@ -7,6 +7,7 @@ import io.xdyna.contract.event.JobStatus;
 import io.xdyna.contract.job.ErrorCode;
 import io.xdyna.contract.job.JobFailure;
 import io.xdyna.contract.job.JobIds;
+import io.xdyna.contract.job.JobLifecycle;
 import io.xdyna.contract.job.JobState;
 import io.xdyna.contract.storage.StorageLayout;
 import io.xdyna.gateway.GatewayConfig;
@@ -154,7 +155,7 @@ public final class SubmitJob {
             if (u.marker() != null) {
                 String claim = UUID.randomUUID().toString();
                 detail.put(JobStatusLog.CLAIM, claim);
-                queued = JobStatus.of(id, u.tenant(), JobState.QUEUED, 0, "waiting for a pose extractor")
+                queued = JobLifecycle.queued(id, u.tenant(), "waiting for a pose extractor")
                         .withDetail(detail);
                 status.publish(queued);
                 if (!claim.equals(Idempotency.firstClaim(statuses, id, CLAIM_WAIT))) {
@@ -172,7 +173,7 @@ public final class SubmitJob {
                 statuses.remember(queued);
             } else {
                 inputs.store(store, u, now);
-                queued = JobStatus.of(id, u.tenant(), JobState.QUEUED, 0, "waiting for a pose extractor")
+                queued = JobLifecycle.queued(id, u.tenant(), "waiting for a pose extractor")
                         .withDetail(detail);
                 status.publish(queued);
                 statuses.remember(queued);
@@ -203,7 +204,7 @@ public final class SubmitJob {
             publisher.send(config.common().topics().requests(), request);
         } catch (RuntimeException e) {
             // without its request the job would sit QUEUED forever: say it failed instead
-            JobStatus failed = JobStatus.failed(id, u.tenant(), ErrorCode.INTERNAL, "the job could not be"
+            JobStatus failed = JobLifecycle.failed(id, u.tenant(), ErrorCode.INTERNAL, "the job could not be"
                     + " queued (" + e.getMessage() + "); submit it again");
             try {
                 status.publish(failed);

@@ -58,9 +58,7 @@ public final class ExtractHandler implements StageHandler<JobRequest> {
             };
             ConditionPipeline.Summary s = pipeline.run(job.id(), reference, driving, pose, job.params(), dir, sink,
                     (fraction, message) -> {
-                        if (ctx.stopping()) {
-                            throw new IllegalStateException("stopping: the job will be delivered again");
-                        }
+                        ctx.checkContinue();
                         ctx.progress(fraction, message, Map.of("stage", "pose-extractor"));
                     });
             ctx.emit(topics.conditions(), new ConditionsReady(null, job.id(), job.tenant(), job.params(), s.frameCount(),

@@ -9,7 +9,12 @@ import io.xdyna.shared.kafka.EventPublisher;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 
-/** What a stage's handler may do besides its own work: report progress and emit the next event. */
+/**
+ * What a stage's handler may do besides its own work: report progress, emit the next event, and learn
+ * that it must stop. The one way to stop: {@link #mustStop()} to ask (e.g. to write a checkpoint first),
+ * {@link #checkContinue()} at every safe point to stop. The processor tells the reasons apart
+ * afterwards (shutdown: delivered again; time limit: TIMEOUT; cancellation: CANCELLED already).
+ */
 public final class StageContext {
     private final Stage stage;
     private final String jobId;
@@ -70,19 +75,20 @@ public final class StageContext {
     }
 
     /**
-     * The service is shutting down, or this attempt ran past the stage's time limit: a long handler
-     * should stop at its next safe point (the processor tells the two apart afterwards).
+     * Whether the handler must stop at its next safe point: the service is shutting down, this attempt
+     * ran past the stage's time limit, or the job's owner cancelled it.
      */
-    public boolean stopping() {
-        return stopping.getAsBoolean() || deadline.exceeded();
+    public boolean mustStop() {
+        return stopping.getAsBoolean() || deadline.exceeded() || cancelled.getAsBoolean();
     }
 
     /**
      * For a handler's safe points between units of work: returns when the job should go on, and
-     * throws when it should stop: on its time limit (the job ends TIMEOUT), its cancellation, or
-     * the service's shutdown (the job is delivered again).
+     * throws when it must stop: on its time limit (the job ends TIMEOUT), its cancellation, or the
+     * service's shutdown ({@link ServiceStopping}: the job is delivered again). Unchecked, so it can be
+     * called from inside callbacks.
      */
-    public void checkContinue() throws InterruptedException {
+    public void checkContinue() {
         if (deadline.exceeded()) {
             throw JobFailure.permanent(ErrorCode.TIMEOUT, deadline.message());
         }
@@ -90,13 +96,15 @@ public final class StageContext {
             throw JobFailure.permanent(ErrorCode.CANCELLED, "the job was cancelled");
         }
         if (stopping.getAsBoolean()) {
-            throw new InterruptedException("the service is stopping");
+            throw new ServiceStopping();
         }
     }
 
-    /** The job's owner cancelled it: a long handler should stop at its next safe point. */
-    public boolean cancelled() {
-        return cancelled.getAsBoolean();
+    /** The service is shutting down: the job stops here and is delivered again. */
+    public static final class ServiceStopping extends RuntimeException {
+        ServiceStopping() {
+            super("the service is stopping; the job will be delivered again");
+        }
     }
 
     public StatusReporter status() {
