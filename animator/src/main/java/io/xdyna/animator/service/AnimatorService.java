@@ -24,11 +24,8 @@ import io.xdyna.shared.stage.StageService;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 
 /**
  * The animator as a stage: takes ConditionsReady jobs from the queue ({@link AnimatorQueue}: a share
@@ -102,7 +99,8 @@ public final class AnimatorService {
         JobLeases leases = new JobLeases(rt.store(), rt.publisher(), topic, instanceId(), config.leaseTtl());
         LeaseReaper reaper = new LeaseReaper(leases, new AttemptLedger(rt.store(), Stage.ANIMATE),
                 id -> rt.statuses().get(id).map(JobStatus::state));
-        AnimatorQueue queue = new AnimatorQueue("animator", topic, shareConsumerProps(config), run, overLimit,
+        AnimatorQueue queue = new AnimatorQueue("animator", topic, KafkaSetup.shareConsumer(config.common().kafkaBootstrap(),
+                config.shareGroup(), rt.clientId()), run, overLimit,
                 (id, lease) -> skipReason(config, rt, id, lease), leases, config.maxDeliveries(), Duration.ofSeconds(30),
                 rt.metrics());
         return new LeasedQueue(queue, reaper, topic + " as share group " + config.shareGroup() + " (animator "
@@ -138,18 +136,5 @@ public final class AnimatorService {
     private static String instanceId() {
         String host = System.getenv().getOrDefault("HOSTNAME", "animator");
         return host + "-" + ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 6);
-    }
-
-    private static Properties shareConsumerProps(AnimatorConfig config) {
-        Properties p = new Properties();
-        p.put("bootstrap.servers", config.common().kafkaBootstrap());
-        p.put("group.id", config.shareGroup());
-        p.put("client.id", "xdyna-animator");
-        p.put("share.acknowledgement.mode", "explicit");
-        p.put("share.acquire.mode", "record_limit");
-        p.put("max.poll.records", 1);
-        p.put("key.deserializer", StringDeserializer.class.getName());
-        p.put("value.deserializer", ByteArrayDeserializer.class.getName());
-        return KafkaSetup.withEnvironment(p); // KAFKA_* security settings, as every other client
     }
 }
