@@ -6,11 +6,12 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import io.xdyna.contract.event.JobStatus;
 import io.xdyna.contract.job.JobState;
-import io.xdyna.contract.storage.StorageLayout;
+import io.xdyna.contract.storage.Output;
 import io.xdyna.gateway.api.ErrorMapping.Code;
 import io.xdyna.shared.stage.JobStatusLog;
 import io.xdyna.shared.storage.ObjectStore;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,10 +21,6 @@ import java.util.Optional;
 
 /** Reading jobs: one status, a page of them, and short-lived links to their outputs. */
 final class JobQueries {
-    /** Downloadable outputs: name → file under {@code jobs/{id}/outputs/}, besides result and pose-preview. */
-    static final Map<String, String> OUTPUT_FILES = Map.of(
-            "comparison", "comparison.mp4", "poster", "poster.jpg", "preview", "preview.gif",
-            "metadata", "metadata.json");
     private static final String STATE = "state";
     private static final String LIMIT = "limit";
     private static final String OFFSET = "offset";
@@ -81,37 +78,34 @@ final class JobQueries {
         TenantJobs.sendJson(ctx, 200, body);
     }
 
-    /** The object key of an output name, or 404 for an unknown name. */
-    private static String outputKey(JobStatus s, String name) {
-        if (name.equals("result")) {
-            return s.outputs() != null && s.outputs().containsKey("result") ? s.outputs().get("result")
-                    : StorageLayout.outputResult(s.id());
-        }
-        if (name.equals("pose-preview")) {
-            return StorageLayout.posePreview(s.id());
-        }
-        if (OUTPUT_FILES.containsKey(name)) {
-            return s.outputs() != null && s.outputs().containsKey(name) ? s.outputs().get(name)
-                    : StorageLayout.output(s.id(), OUTPUT_FILES.get(name));
-        }
-        throw new ApiError(Code.NOT_FOUND, "no output '" + name + "'; outputs are result, pose-preview, "
-                + String.join(", ", OUTPUT_FILES.keySet().stream().sorted().toList()));
+    /** The output of a name, or 404 for an unknown name. */
+    private static Output output(String name) {
+        return Output.named(name).orElseThrow(() -> new ApiError(Code.NOT_FOUND, "no output '" + name
+                + "'; outputs are " + String.join(", ", Arrays.stream(Output.values()).map(Output::outputName)
+                        .toList())));
+    }
+
+    /** Where a job's output is: as the encoder reported it, else where the layout puts it. */
+    private static String outputKey(JobStatus s, Output o) {
+        return s.outputs() != null && s.outputs().containsKey(o.outputName()) ? s.outputs().get(o.outputName())
+                : o.key(s.id());
     }
 
     void result(RoutingContext ctx) {
-        download(ctx, "result");
+        download(ctx, Output.RESULT);
     }
 
     void output(RoutingContext ctx) {
-        download(ctx, ctx.pathParam("name"));
+        download(ctx, output(ctx.pathParam("name")));
     }
 
     /** A redirect to a presigned link of one output (or the link as JSON, for browsers). */
-    private void download(RoutingContext ctx, String name) {
+    private void download(RoutingContext ctx, Output output) {
         JobStatus s = jobs.owned(ctx);
-        String key = outputKey(s, name);
+        String key = outputKey(s, output);
+        String name = output.outputName();
         // the pose preview exists while the job runs; the rest once it has succeeded
-        if (!name.equals("pose-preview") && s.state() != JobState.SUCCEEDED) {
+        if (!output.whileRunning() && s.state() != JobState.SUCCEEDED) {
             throw new ApiError(Code.NOT_READY, "job " + s.id() + " is " + s.state() + "; its " + name
                     + " exists once it has SUCCEEDED");
         }
@@ -120,7 +114,7 @@ final class JobQueries {
                     if (ar.failed()) {
                         ctx.fail(ar.cause());
                     } else if (ar.result() == null) {
-                        boolean notYet = name.equals("pose-preview") && !s.state().terminal();
+                        boolean notYet = output.whileRunning() && !s.state().terminal();
                         ErrorMapping.send(ctx, new ApiError(notYet ? Code.NOT_READY : Code.NOT_FOUND, "output '"
                                 + name + "' of job " + s.id() + " does not exist" + (notYet ? " yet" : "")));
                     } else if ("json".equals(ctx.queryParams().get(FORMAT))) {
@@ -138,10 +132,10 @@ final class JobQueries {
     void outputs(RoutingContext ctx) {
         JobStatus s = jobs.owned(ctx);
         Map<String, String> keys = new LinkedHashMap<>();
-        keys.put("pose-preview", outputKey(s, "pose-preview"));
-        if (s.state() == JobState.SUCCEEDED) {
-            keys.put("result", outputKey(s, "result"));
-            OUTPUT_FILES.keySet().stream().sorted().forEach(n -> keys.put(n, outputKey(s, n)));
+        for (Output o : Output.values()) {
+            if (o.whileRunning() || s.state() == JobState.SUCCEEDED) {
+                keys.put(o.outputName(), outputKey(s, o));
+            }
         }
         vertx.executeBlocking(() -> {
             JsonObject links = new JsonObject();
