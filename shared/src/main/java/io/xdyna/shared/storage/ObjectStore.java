@@ -249,7 +249,7 @@ public final class ObjectStore implements AutoCloseable {
         RetryPolicy<T> retries = BACKOFF.<T>policy().handle(StorageUnavailableException.class)
                 .withMaxRetries(-1).withMaxDuration(retryBudget)
                 .onRetryScheduled(e -> LOG.warn("object store: {} failed ({}), retrying in {} ms", what,
-                        e.getLastException().getCause(), e.getDelay().toMillis()))
+                        rootOf(e.getLastException()), e.getDelay().toMillis()))
                 .build();
         try {
             return Failsafe.with(retries).get(() -> {
@@ -264,6 +264,11 @@ public final class ObjectStore implements AutoCloseable {
             throw new StorageUnavailableException("object store: " + what + ": interrupted while waiting to retry",
                     e.getCause());
         }
+    }
+
+    /** What the client threw, rather than our translation of it. */
+    private static Throwable rootOf(Throwable translated) {
+        return translated.getCause() != null ? translated.getCause() : translated;
     }
 
     private static RuntimeException translate(String what, Exception e) {
