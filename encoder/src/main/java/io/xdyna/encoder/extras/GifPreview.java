@@ -51,8 +51,10 @@ public final class GifPreview {
     public GifPreview(int srcWidth, int srcHeight, int frameCount, double fps, int maxWidth, double maxFps,
             int maxFrames) {
         double s = Math.min(1.0, (double) maxWidth / srcWidth);
-        this.width = Math.max(1, (int) Math.round(srcWidth * s));
-        this.height = Math.max(1, (int) Math.round(srcHeight * s));
+        int w = (int) Math.round(srcWidth * s);
+        // even: JavaCV's recorder widens an odd width by one, and a paletted frame cannot be rescaled
+        this.width = Math.max(2, w - w % 2);
+        this.height = Math.max(1, (int) Math.round(srcHeight * (double) width / srcWidth));
         this.step = Math.max(1, Math.max((int) Math.ceil(fps / maxFps - 1e-9),
                 (int) Math.ceil((double) frameCount / maxFrames)));
         this.delayCentis = Math.max(2, (int) Math.round(100.0 * step / fps));

@@ -122,6 +122,24 @@ class ExtrasTest {
     }
 
     @Test
+    @DisplayName("a preview of a small clip of odd size keeps its size, its width made even")
+    void previewOfOddSize() throws Exception {
+        GifPreview p = GifPreview.standard(101, 77, 5, 10);
+        for (int i = 0; i < 5; i++) {
+            p.offer(i, TestMedia.synthetic(i, 101, 77));
+        }
+        assertThat(p.width()).isEqualTo(100);
+        assertThat(p.height()).isEqualTo(76);
+        Files.write(tmp.resolve("odd.gif"), p.encode());
+        Decoded d = TestMedia.decode(tmp.resolve("odd.gif"));
+        assertThat(d.frames()).hasSize(5);
+        assertThat(d.width()).isEqualTo(100);
+        assertThat(d.height()).isEqualTo(76);
+        BgrImage expected = ImageOps.resize(TestMedia.synthetic(4, 101, 77), 100, 76);
+        assertThat(TestMedia.psnr(expected, d.frames().get(4))).isGreaterThan(28);
+    }
+
+    @Test
     @DisplayName("the comparison grid puts labelled panels side by side, shrunk to fit 1920 px, missing ones black")
     void comparisonGrid() {
         List<String> labels = List.of("driving", "pose", "face global", "face local", "result");
