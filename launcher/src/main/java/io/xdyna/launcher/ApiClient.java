@@ -4,30 +4,35 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.xdyna.contract.event.Events;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.SequenceInputStream;
+import java.net.Proxy;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.List;
-import java.util.UUID;
+import okhttp3.MediaType;
+import okhttp3.MultipartBody;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okhttp3.Response;
+import okhttp3.ResponseBody;
 
 /**
  * A small client of the gateway's REST API, used by the CLI and the end-to-end tests. Uploads are
- * streamed from disk (multipart built as a sequence of streams), never read into memory.
+ * multipart bodies (OkHttp's) whose file parts are streamed from disk, never read into memory.
  */
 public final class ApiClient {
     private final URI base;
     private final String apiKey;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10))
-            .followRedirects(HttpClient.Redirect.NEVER).build();
+    private static final MediaType OCTET_STREAM = MediaType.get("application/octet-stream");
+    private static final MediaType JSON = MediaType.get("application/json");
+    /** Answers may be slow (a large upload being checked), downloads large: no limit on the whole call. */
+    private static final Duration IDLE_LIMIT = Duration.ofMinutes(10);
+    // like java.net.http's defaults, which this client replaced: no proxy, no redirects followed
+    private final OkHttpClient http = new OkHttpClient.Builder().proxy(Proxy.NO_PROXY)
+            .connectTimeout(Duration.ofSeconds(10)).readTimeout(IDLE_LIMIT).writeTimeout(IDLE_LIMIT)
+            .followRedirects(false).followSslRedirects(false).build();
 
     public ApiClient(URI base, String apiKey) {
         this.base = base;
@@ -70,108 +75,97 @@ public final class ApiClient {
      */
     public JsonNode submit(Path reference, Path driving, Path pose, String paramsJson, String idempotencyKey)
             throws IOException, InterruptedException {
-        String boundary = "xdyna-" + UUID.randomUUID();
-        for (Path f : pose == null ? List.of(reference, driving) : List.of(reference, driving, pose)) {
-            if (!Files.isRegularFile(f)) {
-                throw new IOException("no such file: " + f);
-            }
+        MultipartBody.Builder form = new MultipartBody.Builder().setType(MultipartBody.FORM);
+        filePart(form, "reference", reference);
+        filePart(form, "driving", driving);
+        if (pose != null) {
+            filePart(form, "pose", pose);
         }
-        HttpRequest.Builder post = request("/v1/jobs");
+        if (paramsJson != null) {
+            form.addFormDataPart("params", null, RequestBody.create(paramsJson, JSON));
+        }
+        Request.Builder post = request("/v1/jobs").post(form.build());
         if (idempotencyKey != null) {
             post.header("Idempotency-Key", idempotencyKey);
         }
-        HttpRequest req = post
-                .header("Content-Type", "multipart/form-data; boundary=" + boundary)
-                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new SequenceInputStream(
-                        Collections.enumeration(multipart(boundary, reference, driving, pose, paramsJson)))))
-                .build();
-        return json(http.send(req, HttpResponse.BodyHandlers.ofString()), 202);
+        return json(post.build(), 202);
+    }
+
+    private static void filePart(MultipartBody.Builder form, String name, Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new IOException("no such file: " + file);
+        }
+        // read from disk as the request goes out (and again, should OkHttp have to resend it)
+        form.addFormDataPart(name, file.getFileName().toString(), RequestBody.create(file.toFile(), OCTET_STREAM));
     }
 
     /** GET /v1/jobs/{id}. */
     public JsonNode status(String id) throws IOException, InterruptedException {
-        return json(http.send(request("/v1/jobs/" + id).GET().build(), HttpResponse.BodyHandlers.ofString()), 200);
+        return json(request("/v1/jobs/" + id).get().build(), 200);
     }
 
     /** GET /v1/jobs (newest first). */
     public JsonNode list(String state, int limit) throws IOException, InterruptedException {
         String q = "?limit=" + limit + (state == null ? "" : "&state=" + state);
-        return json(http.send(request("/v1/jobs" + q).GET().build(), HttpResponse.BodyHandlers.ofString()), 200);
+        return json(request("/v1/jobs" + q).get().build(), 200);
     }
 
     /** POST /v1/jobs/{id}/cancel. */
     public JsonNode cancel(String id) throws IOException, InterruptedException {
-        return json(http.send(request("/v1/jobs/" + id + "/cancel").POST(HttpRequest.BodyPublishers.noBody())
-                .build(), HttpResponse.BodyHandlers.ofString()), 202);
+        return json(request("/v1/jobs/" + id + "/cancel").post(RequestBody.create(new byte[0])).build(), 202);
     }
 
     /** Follows GET /v1/jobs/{id}/result to its presigned URL and saves the MP4. */
     public void download(String id, Path target) throws IOException, InterruptedException {
-        HttpResponse<String> r = http.send(request("/v1/jobs/" + id + "/result").GET().build(),
-                HttpResponse.BodyHandlers.ofString());
-        if (r.statusCode() != 302 && r.statusCode() != 303 && r.statusCode() != 307) {
-            json(r, 302);
+        String location;
+        try (Response r = http.newCall(request("/v1/jobs/" + id + "/result").get().build()).execute()) {
+            if (r.code() != 302 && r.code() != 303 && r.code() != 307) {
+                check(r.code(), body(r), 302);
+            }
+            location = r.header("Location");
+            if (location == null) {
+                throw new IOException("no Location");
+            }
         }
-        String location = r.headers().firstValue("Location").orElseThrow(() -> new IOException("no Location"));
-        HttpResponse<InputStream> file = http.send(HttpRequest.newBuilder(base.resolve(location)).GET().build(),
-                HttpResponse.BodyHandlers.ofInputStream());
-        if (file.statusCode() != 200) {
-            throw new ApiException(file.statusCode(), "DOWNLOAD_FAILED", "object store answered " + file.statusCode());
-        }
-        try (InputStream in = file.body()) {
-            Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
+        // presigned: no API key on this request
+        Request get = new Request.Builder().url(base.resolve(location).toString()).get().build();
+        try (Response file = http.newCall(get).execute()) {
+            if (file.code() != 200) {
+                throw new ApiException(file.code(), "DOWNLOAD_FAILED", "object store answered " + file.code());
+            }
+            try (InputStream in = file.body().byteStream()) {
+                Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
+            }
         }
     }
 
-    private HttpRequest.Builder request(String path) {
-        return HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofMinutes(10))
-                .header("Authorization", "Bearer " + apiKey);
+    private Request.Builder request(String path) {
+        return new Request.Builder().url(base.resolve(path).toString()).header("Authorization", "Bearer " + apiKey);
     }
 
-    private static JsonNode json(HttpResponse<String> r, int expected) throws IOException {
+    private JsonNode json(Request request, int expected) throws IOException {
+        try (Response r = http.newCall(request).execute()) {
+            return check(r.code(), body(r), expected);
+        }
+    }
+
+    private static String body(Response r) throws IOException {
+        ResponseBody b = r.body();
+        return b == null ? "" : b.string();
+    }
+
+    private static JsonNode check(int status, String text, int expected) throws IOException {
         JsonNode body;
         try {
-            body = r.body() == null || r.body().isEmpty() ? null : Events.MAPPER.readTree(r.body());
+            body = text.isEmpty() ? null : Events.MAPPER.readTree(text);
         } catch (IOException e) {
             body = null;
         }
-        if (r.statusCode() != expected && (r.statusCode() < 200 || r.statusCode() >= 300)) {
-            String code = body != null && body.has("code") ? body.get("code").asText() : "HTTP_" + r.statusCode();
-            String msg = body != null && body.has("message") ? body.get("message").asText() : String.valueOf(r.body());
-            throw new ApiException(r.statusCode(), code, msg);
+        if (status != expected && (status < 200 || status >= 300)) {
+            String code = body != null && body.has("code") ? body.get("code").asText() : "HTTP_" + status;
+            String msg = body != null && body.has("message") ? body.get("message").asText() : text;
+            throw new ApiException(status, code, msg);
         }
         return body;
-    }
-
-    /** Fresh streams for each (re)send of the body: files are read as the request goes out. */
-    private static List<InputStream> multipart(String boundary, Path reference, Path driving, Path pose,
-            String paramsJson) {
-        List<InputStream> parts = new ArrayList<>();
-        filePart(parts, boundary, "reference", reference);
-        filePart(parts, boundary, "driving", driving);
-        if (pose != null) {
-            filePart(parts, boundary, "pose", pose);
-        }
-        if (paramsJson != null) {
-            parts.add(text("--" + boundary + "\r\nContent-Disposition: form-data; name=\"params\"\r\n"
-                    + "Content-Type: application/json\r\n\r\n" + paramsJson + "\r\n"));
-        }
-        parts.add(text("--" + boundary + "--\r\n"));
-        return parts;
-    }
-
-    private static void filePart(List<InputStream> parts, String boundary, String name, Path file) {
-        parts.add(text("--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + name + "\"; filename=\""
-                + file.getFileName() + "\"\r\nContent-Type: application/octet-stream\r\n\r\n"));
-        try {
-            parts.add(Files.newInputStream(file));
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-        parts.add(text("\r\n"));
-    }
-
-    private static InputStream text(String s) {
-        return new java.io.ByteArrayInputStream(s.getBytes(StandardCharsets.UTF_8));
     }
 }

@@ -1,8 +1,10 @@
 package io.xdyna.launcher;
 
+import io.xdyna.shared.retry.Backoff;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -19,6 +21,8 @@ final class ServiceProcess {
     private static final Logger LOG = LoggerFactory.getLogger(ServiceProcess.class);
 
     private static final long STABLE_NANOS = TimeUnit.SECONDS.toNanos(60);
+    /** 2 s after the first crash of a streak, doubling up to 30 s. */
+    private static final Backoff RESTART_BACKOFF = Backoff.exponential(Duration.ofSeconds(2), Duration.ofSeconds(30));
 
     private final String name;
     private final String mainClass;
@@ -76,7 +80,7 @@ final class ServiceProcess {
         restarts++;
         // a service that ran for a minute was healthy: start its backoff over, as process managers do
         crashStreak = System.nanoTime() - launchedNanos > STABLE_NANOS ? 1 : crashStreak + 1;
-        long delay = Math.min(30, 1L << Math.min(crashStreak, 5));
+        long delay = RESTART_BACKOFF.delayBefore(crashStreak).toSeconds();
         LOG.warn("{} exited with status {}; restarting in {} s (restart #{}), see {}", name, exited.exitValue(), delay,
                 restarts, logFile);
         new Thread(() -> {

@@ -69,8 +69,11 @@ class ExtrasTest {
             IIOMetadataNode app = (IIOMetadataNode) first.getElementsByTagName("ApplicationExtension").item(0);
             assertThat(app.getAttribute("applicationID")).isEqualTo("NETSCAPE");
             assertThat((byte[]) app.getUserObject()).containsExactly(1, 0, 0);
-            IIOMetadataNode gce = (IIOMetadataNode) first.getElementsByTagName("GraphicControlExtension").item(0);
-            assertThat(gce.getAttribute("delayTime")).isEqualTo("20");
+            for (int i = 0; i < 64; i++) {
+                IIOMetadataNode meta = (IIOMetadataNode) reader.getImageMetadata(i).getAsTree("javax_imageio_gif_image_1.0");
+                IIOMetadataNode gce = (IIOMetadataNode) meta.getElementsByTagName("GraphicControlExtension").item(0);
+                assertThat(gce.getAttribute("delayTime")).as("delay of frame %d", i).isEqualTo("20");
+            }
         } finally {
             reader.dispose();
         }
@@ -81,10 +84,59 @@ class ExtrasTest {
         assertThat(d.videoCodec()).isEqualTo("gif");
         assertThat(d.frames()).hasSize(64);
         assertThat(d.width()).isEqualTo(240);
-        for (int i = 0; i < 64; i += 9) {
-            BgrImage expected = ImageOps.resize(kept.get(i), 240, 420);
-            assertThat(TestMedia.psnr(expected, d.frames().get(i))).as("preview frame %d", i).isGreaterThan(28);
+        java.util.Set<Integer> colours = new java.util.HashSet<>();
+        for (int i = 0; i < 64; i++) {
+            BgrImage shown = d.frames().get(i);
+            assertThat(shown.height()).isEqualTo(420);
+            for (int o = 0; o < shown.data().length; o += 3) {
+                colours.add((shown.data()[o] & 0xff) << 16 | (shown.data()[o + 1] & 0xff) << 8 | shown.data()[o + 2] & 0xff);
+            }
+            if (i % 9 == 0) {
+                BgrImage expected = ImageOps.resize(kept.get(i), 240, 420);
+                assertThat(TestMedia.psnr(expected, shown)).as("preview frame %d", i).isGreaterThan(28);
+            }
         }
+        // one palette for the whole clip
+        assertThat(colours.size()).isLessThanOrEqualTo(256);
+    }
+
+    @Test
+    @DisplayName("in the preview GIF a still background is stored once: later frames cost almost nothing")
+    void previewOfStillClip() throws Exception {
+        BgrImage still = TestMedia.synthetic(0, 512, 896);
+        GifPreview one = GifPreview.standard(512, 896, 1, 15);
+        one.offer(0, still);
+        GifPreview many = GifPreview.standard(512, 896, 60, 15);
+        for (int i = 0; i < 60; i++) {
+            many.offer(i, still);
+        }
+        assertThat(many.framesKept()).isEqualTo(30);
+        byte[] single = one.encode();
+        byte[] repeated = many.encode();
+        Files.write(tmp.resolve("still.gif"), repeated);
+        Decoded d = TestMedia.decode(tmp.resolve("still.gif"));
+        assertThat(d.frames()).hasSize(30);
+        assertThat(TestMedia.psnr(d.frames().get(0), d.frames().get(29))).isInfinite();
+        // 29 more frames of a full, unchanged picture: well under one more picture's worth of bytes
+        assertThat(repeated.length).isLessThan(single.length * 3 / 2);
+    }
+
+    @Test
+    @DisplayName("a preview of a small clip of odd size keeps its size, its width made even")
+    void previewOfOddSize() throws Exception {
+        GifPreview p = GifPreview.standard(101, 77, 5, 10);
+        for (int i = 0; i < 5; i++) {
+            p.offer(i, TestMedia.synthetic(i, 101, 77));
+        }
+        assertThat(p.width()).isEqualTo(100);
+        assertThat(p.height()).isEqualTo(76);
+        Files.write(tmp.resolve("odd.gif"), p.encode());
+        Decoded d = TestMedia.decode(tmp.resolve("odd.gif"));
+        assertThat(d.frames()).hasSize(5);
+        assertThat(d.width()).isEqualTo(100);
+        assertThat(d.height()).isEqualTo(76);
+        BgrImage expected = ImageOps.resize(TestMedia.synthetic(4, 101, 77), 100, 76);
+        assertThat(TestMedia.psnr(expected, d.frames().get(4))).isGreaterThan(28);
     }
 
     @Test

@@ -1,11 +1,15 @@
 package io.xdyna.gateway.webhook;
 
+import dev.failsafe.AsyncExecution;
+import dev.failsafe.Failsafe;
+import dev.failsafe.RetryPolicy;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.json.JsonObject;
 import io.xdyna.contract.event.Events;
 import io.xdyna.contract.event.JobStatus;
 import io.xdyna.gateway.upload.Submission;
 import io.xdyna.shared.kafka.KafkaSetup;
+import io.xdyna.shared.retry.Backoff;
 import io.xdyna.shared.storage.ObjectStore;
 import java.io.IOException;
 import java.net.Proxy;
@@ -25,8 +29,8 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import okhttp3.Call;
 import okhttp3.Callback;
@@ -82,7 +86,7 @@ public final class WebhookDispatcher implements AutoCloseable {
     private final KafkaConsumer<String, byte[]> consumer;
     private final ObjectStore store;
     private final Function<String, String> secretOf;
-    private final Duration firstRetry;
+    private final RetryPolicy<Integer> retryPolicy;
     private final EgressPolicy egress;
     private final OkHttpClient http = new OkHttpClient.Builder().proxy(Proxy.NO_PROXY)
             .followRedirects(false).followSslRedirects(false).retryOnConnectionFailure(false)
@@ -117,7 +121,7 @@ public final class WebhookDispatcher implements AutoCloseable {
         this.egress = egress;
         this.store = store;
         this.secretOf = secretOf;
-        this.firstRetry = firstRetry;
+        this.retryPolicy = retryPolicy(firstRetry, running::get, () -> count("retried"));
         this.metrics = metrics;
         Properties p = KafkaSetup.consumer(bootstrap, groupId, "xdyna-gateway-webhooks");
         p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 500);
@@ -267,7 +271,7 @@ public final class WebhookDispatcher implements AutoCloseable {
             lastSentAt.put(s.id(), System.nanoTime());
             TopicPartition tp = new TopicPartition(r.topic(), r.partition());
             begin(tp, r.offset());
-            deliver(new Delivery(url.get(), s, deliveryId(r.topic(), r.partition(), r.offset()), tp, r.offset()), 1);
+            deliver(new Delivery(url.get(), s, deliveryId(r.topic(), r.partition(), r.offset()), tp, r.offset()));
         }
         if (s.state().terminal()) {
             forget(s.id());
@@ -304,19 +308,22 @@ public final class WebhookDispatcher implements AutoCloseable {
     private record Delivery(String url, JobStatus status, String id, TopicPartition partition, long offset) {
     }
 
-    private void deliver(Delivery d, int attempt) {
+    /**
+     * Runs the delivery's attempts through Failsafe on the {@code webhook-retries} scheduler: the
+     * first at once, each retry after its backoff. The outcome is settled in {@link #completed}
+     * once no attempt follows.
+     */
+    private void deliver(Delivery d) {
+        Failsafe.with(retryPolicy).with(retries)
+                .onComplete(e -> completed(d, e.getAttemptCount(), e.getResult(), e.getException()))
+                .getAsyncExecution(execution -> attempt(d, execution));
+    }
+
+    /** One POST; what it ends with (a status code or an exception) is recorded on the execution. */
+    private void attempt(Delivery d, AsyncExecution<Integer> execution) {
         JobStatus s = d.status();
-        EgressPolicy.Target target;
-        try {
-            target = egress.check(URI.create(d.url()));
-        } catch (EgressPolicy.Refused e) {
-            // accepted at submission, refused now (its name resolves elsewhere, or the policy changed)
-            giveUp(d, attempt, "refused by the egress policy: " + e.getMessage(), "refused");
-            return;
-        } catch (RuntimeException e) {
-            giveUp(d, attempt, e.toString(), "failed");
-            return;
-        }
+        // a refusal or a bad URL is thrown, recorded as the outcome, and not retried
+        EgressPolicy.Target target = egress.check(URI.create(d.url()));
         JsonObject job = new JsonObject(Events.encodeString(s));
         job.remove("v");
         byte[] body = new JsonObject().put("event", "job.status").put("deliveryId", d.id()).put("job", job)
@@ -334,39 +341,55 @@ public final class WebhookDispatcher implements AutoCloseable {
             public void onResponse(Call call, Response resp) {
                 int code = resp.code();
                 resp.close(); // the body is never read
-                completed(d, attempt, code, null);
+                execution.recordResult(code);
             }
 
             @Override
             public void onFailure(Call call, IOException err) {
-                completed(d, attempt, 0, err);
+                execution.recordException(err);
             }
         });
     }
 
-    private void completed(Delivery d, int attempt, int code, IOException err) {
-        if (err == null && code >= 200 && code < 300) {
+    /**
+     * Up to {@link #MAX_ATTEMPTS} attempts, {@code firstRetry} apart and doubling, while the answer is
+     * a {@link #retryableStatus} or no answer came (an {@link IOException}); none once closing.
+     */
+    static RetryPolicy<Integer> retryPolicy(Duration firstRetry, BooleanSupplier running, Runnable onRetry) {
+        // doubled before every retry: the longest wait is the last retry's, firstRetry * 2^(MAX_ATTEMPTS - 2)
+        return Backoff.exponential(firstRetry, firstRetry.multipliedBy(1L << (MAX_ATTEMPTS - 2)))
+                .<Integer>policy().withMaxAttempts(MAX_ATTEMPTS)
+                .handle(IOException.class)
+                .handleResultIf(WebhookDispatcher::retryableStatus)
+                // closing: left uncommitted, so the gateway that takes the partition delivers it
+                .abortIf((code, err) -> !running.getAsBoolean())
+                .onRetryScheduled(e -> onRetry.run())
+                .build();
+    }
+
+    /** Receivers that are down, overloaded or slow may take it later; any other answer is final. */
+    static boolean retryableStatus(Integer code) {
+        return code != null && (code >= 500 || code == 408 || code == 429);
+    }
+
+    private void completed(Delivery d, int attempts, Integer code, Throwable err) {
+        if (err == null && code != null && code >= 200 && code < 300) {
             count("delivered");
             end(d.partition(), d.offset());
             return;
         }
-        boolean retryable = err != null || code >= 500 || code == 408 || code == 429;
-        String why = err != null ? err.toString() : "HTTP " + code;
-        if (!retryable || attempt >= MAX_ATTEMPTS) {
-            giveUp(d, attempt, why, "failed");
+        if (err instanceof EgressPolicy.Refused refused) {
+            // accepted at submission, refused now (its name resolves elsewhere, or the policy changed)
+            giveUp(d, attempts, "refused by the egress policy: " + refused.getMessage(), "refused");
             return;
         }
-        if (!running.get()) {
-            // shutting down: not committed, so the gateway that takes the partition delivers it
+        boolean retryable = err instanceof IOException || (err == null && retryableStatus(code));
+        if (retryable && attempts < MAX_ATTEMPTS && !running.get()
+                || err instanceof java.util.concurrent.RejectedExecutionException) {
+            // closing: not committed, so the gateway that takes the partition delivers it
             return;
         }
-        count("retried");
-        long delay = firstRetry.toMillis() << (attempt - 1);
-        try {
-            retries.schedule(() -> deliver(d, attempt + 1), delay, TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.RejectedExecutionException e) {
-            // closing: left uncommitted, delivered again by the next owner of the partition
-        }
+        giveUp(d, attempts, err != null ? err.toString() : "HTTP " + code, "failed");
     }
 
     private void giveUp(Delivery d, int attempt, String why, String outcome) {

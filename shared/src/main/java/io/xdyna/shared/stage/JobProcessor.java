@@ -10,6 +10,7 @@ import io.xdyna.contract.event.JobRequest;
 import io.xdyna.contract.job.ErrorCode;
 import io.xdyna.contract.job.JobFailure;
 import io.xdyna.contract.job.JobParams;
+import io.xdyna.shared.retry.Backoff;
 import io.xdyna.shared.storage.ObjectStore;
 import java.time.Duration;
 import java.util.function.BooleanSupplier;
@@ -41,6 +42,12 @@ public final class JobProcessor<E extends JobEvent> {
     private final StatusReporter status;
     private final io.xdyna.shared.kafka.EventPublisher publisher;
     private final DeadLetters deadLetters;
+    /**
+     * Between in-process attempts of one job. The loop sleeps itself rather than hand the handler to
+     * a retry executor: each attempt is also counted in the ledger, bounded by a deadline and may be
+     * stopped by a shutdown or a cancellation, and its outcome decides the record's fate.
+     */
+    static final Backoff BACKOFF = Backoff.exponential(Duration.ofMillis(500), Duration.ofSeconds(30));
     private final int maxAttempts;
     private final MeterRegistry metrics;
     private volatile java.util.function.Predicate<String> cancelled = id -> false;
@@ -258,7 +265,7 @@ public final class JobProcessor<E extends JobEvent> {
                         if (counted != null && retryBudget > 0 && counted.attempts() >= retryBudget) {
                             f = budgetExhausted(counted, f);
                         } else if (attempt < maxAttempts) {
-                            long backoff = Math.min(30_000, 500L << (attempt - 1));
+                            long backoff = BACKOFF.delayBefore(attempt).toMillis();
                             LOG.warn("attempt {}/{} failed ({}): retrying in {} ms", attempt, maxAttempts,
                                     f.getMessage(), backoff);
                             Thread.sleep(backoff);

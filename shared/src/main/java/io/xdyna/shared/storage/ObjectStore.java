@@ -1,5 +1,8 @@
 package io.xdyna.shared.storage;
 
+import dev.failsafe.Failsafe;
+import dev.failsafe.FailsafeException;
+import dev.failsafe.RetryPolicy;
 import io.minio.BucketExistsArgs;
 import io.minio.GetObjectArgs;
 import io.minio.GetPresignedObjectUrlArgs;
@@ -16,6 +19,7 @@ import io.minio.errors.ErrorResponseException;
 import io.minio.http.Method;
 import io.minio.messages.Item;
 import io.xdyna.shared.config.CommonConfig;
+import io.xdyna.shared.retry.Backoff;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -31,13 +35,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The job bucket, over the MinIO SDK (any S3-compatible server). Blocking: call it from worker
- * threads. Transient failures (connection refused, 5xx) are retried with exponential backoff for up
- * to {@code retryBudget}, then surface as {@link StorageUnavailableException}; a missing object is
+ * threads. Transient failures (connection refused, 5xx) are retried with exponential backoff (100 ms
+ * doubling up to 5 s) for up to {@code retryBudget}, the last wait cut short to end with the budget,
+ * then surface as {@link StorageUnavailableException}; a missing object is
  * {@link ObjectMissingException} at once.
  */
 public final class ObjectStore implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ObjectStore.class);
     private static final Set<String> MISSING = Set.of("NoSuchKey", "NoSuchObject", "NoSuchBucket");
+    private static final Backoff BACKOFF = Backoff.exponential(Duration.ofMillis(100), Duration.ofSeconds(5));
 
     private final MinioClient client;
     private final MinioClient presigner;
@@ -240,26 +246,29 @@ public final class ObjectStore implements AutoCloseable {
     }
 
     private <T> T call(String what, S3Call<T> op) {
-        long deadline = System.nanoTime() + retryBudget.toNanos();
-        long backoffMs = 100;
-        while (true) {
-            try {
-                return op.run();
-            } catch (Exception e) {
-                RuntimeException t = translate(what, e);
-                if (!(t instanceof StorageUnavailableException) || System.nanoTime() + backoffMs * 1_000_000 > deadline) {
-                    throw t;
-                }
-                LOG.warn("object store: {} failed ({}), retrying in {} ms", what, e.toString(), backoffMs);
+        RetryPolicy<T> retries = BACKOFF.<T>policy().handle(StorageUnavailableException.class)
+                .withMaxRetries(-1).withMaxDuration(retryBudget)
+                .onRetryScheduled(e -> LOG.warn("object store: {} failed ({}), retrying in {} ms", what,
+                        rootOf(e.getLastException()), e.getDelay().toMillis()))
+                .build();
+        try {
+            return Failsafe.with(retries).get(() -> {
                 try {
-                    Thread.sleep(backoffMs);
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                    throw t;
+                    return op.run();
+                } catch (Exception e) {
+                    throw translate(what, e);
                 }
-                backoffMs = Math.min(backoffMs * 2, 5_000);
-            }
+            });
+        } catch (FailsafeException e) {
+            // only an interrupt while waiting to retry gets here: everything else is rethrown as it was translated
+            throw new StorageUnavailableException("object store: " + what + ": interrupted while waiting to retry",
+                    e.getCause());
         }
+    }
+
+    /** What the client threw, rather than our translation of it. */
+    private static Throwable rootOf(Throwable translated) {
+        return translated.getCause() != null ? translated.getCause() : translated;
     }
 
     private static RuntimeException translate(String what, Exception e) {
