@@ -62,11 +62,8 @@ public final class AnimatorQueue implements AutoCloseable {
     /** Runs one job: {@code finalDelivery} is true on the last allowed delivery. */
     @FunctionalInterface
     public interface Processor {
-        Result process(ConsumerRecord<String, byte[]> record, boolean finalDelivery, BooleanSupplier stopping);
-    }
-
-    /** What the processor did with a job. */
-    public record Result(JobProcessor.Outcome outcome, boolean succeeded) {
+        JobProcessor.Outcome process(ConsumerRecord<String, byte[]> record, boolean finalDelivery,
+                BooleanSupplier stopping);
     }
 
     /** Decides before a claim whether a job still needs sampling. */
@@ -241,11 +238,11 @@ public final class AnimatorQueue implements AutoCloseable {
         currentJob = id;
         stopping.set(!running.get()); // a close() just before this job starts stops it at its first window
         AtomicBoolean lost = new AtomicBoolean();
-        Future<Result> future = worker.submit(() -> traced(r, () -> processor.process(r, finalDelivery,
+        Future<JobProcessor.Outcome> future = worker.submit(() -> traced(r, () -> processor.process(r, finalDelivery,
                 () -> stopping.get() || lost.get())));
         long beat = Math.max(50, leases.ttl().toMillis() / 3);
         long graceEnd = 0;
-        Result result;
+        JobProcessor.Outcome result;
         while (true) {
             try {
                 result = future.get(beat, TimeUnit.MILLISECONDS);
@@ -262,21 +259,21 @@ public final class AnimatorQueue implements AutoCloseable {
                 }
             } catch (ExecutionException e) {
                 LOG.error("job {} crashed the processor", id, e.getCause());
-                result = new Result(JobProcessor.Outcome.RETRY, false);
+                result = JobProcessor.Outcome.RETRY;
                 break;
             } catch (CancellationException e) {
-                result = new Result(JobProcessor.Outcome.RETRY, false);
+                result = JobProcessor.Outcome.RETRY;
                 break;
             }
         }
         try {
             if (lost.get()) {
                 LOG.warn("job {}: our lease was taken over; leaving the job to its new runner", id);
-            } else if (result.outcome() == JobProcessor.Outcome.RETRY) {
+            } else if (result == JobProcessor.Outcome.RETRY) {
                 leases.requeue(lease, running.get() ? "a transient failure outlived the local retries on " + leases.owner()
                         : leases.owner() + " shut down; resume from its checkpoint");
             } else {
-                if (result.succeeded()) {
+                if (result == JobProcessor.Outcome.SUCCEEDED) {
                     samplingsPerJob.record(lease.samplings());
                 }
                 leases.release(lease);
@@ -310,7 +307,7 @@ public final class AnimatorQueue implements AutoCloseable {
     }
 
     /** Runs a delivery in a span that continues the record's trace. */
-    private Result traced(ConsumerRecord<String, byte[]> r, Supplier<Result> delivery) {
+    private JobProcessor.Outcome traced(ConsumerRecord<String, byte[]> r, Supplier<JobProcessor.Outcome> delivery) {
         try (Tracing.JobSpan span = tracing.startJob("process " + r.topic(), SpanKind.CONSUMER,
                 Tracing.extract(r.headers()), r.key())) {
             return delivery.get();

@@ -19,13 +19,11 @@ import io.xdyna.shared.kafka.KafkaSetup;
 import io.xdyna.shared.stage.AttemptLedger;
 import io.xdyna.shared.stage.JobProcessor;
 import io.xdyna.shared.stage.Stage;
-import io.xdyna.shared.stage.StageHandler;
 import io.xdyna.shared.stage.StageService;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The animator as a stage: takes ConditionsReady jobs from the queue ({@link AnimatorQueue}: a share
@@ -42,24 +40,18 @@ public final class AnimatorService {
     }
 
     public static StageService<ConditionsReady> create(AnimatorConfig config) {
-        // whether the handler finished the job (the queue counts samplings of succeeded jobs)
-        ThreadLocal<AtomicBoolean> succeeded = ThreadLocal.withInitial(AtomicBoolean::new);
         return StageService.builder(Stage.ANIMATE, ConditionsReady.class, config.common())
                 .model(() -> loadModels(config), true)
                 .handler(rt -> {
                     AnimatorModels models = rt.model(AnimatorModels.class);
                     AnimationPipeline pipeline = new AnimationPipeline(models, new PipelineOptions(
                             config.reuseControlNet(), config.memoryLimitBytes(), config.windowBatch()));
-                    AnimateHandler handler = new AnimateHandler(pipeline, rt.store(), config.common().topics(),
+                    return new AnimateHandler(pipeline, rt.store(), config.common().topics(),
                             config.checkpointEvery(), rt.metrics());
-                    return (StageHandler<ConditionsReady>) (e, ctx) -> {
-                        handler.handle(e, ctx);
-                        succeeded.get().set(true);
-                    };
                 })
                 .localAttempts(LOCAL_ATTEMPTS)
                 .limits(config.limits())
-                .source((rt, processor) -> queue(config, rt, processor, succeeded))
+                .source((rt, processor) -> queue(config, rt, processor))
                 .build();
     }
 
@@ -76,13 +68,9 @@ public final class AnimatorService {
     }
 
     private static LeasedQueue queue(AnimatorConfig config, StageService.Runtime rt,
-            JobProcessor<ConditionsReady> processor, ThreadLocal<AtomicBoolean> succeeded) {
-        AnimatorQueue.Processor run = (r, finalDelivery, stopping) -> {
-            succeeded.get().set(false);
-            JobProcessor.Outcome o = processor.process(r.topic(), r.partition(), r.offset(), r.key(), r.value(),
-                    finalDelivery, stopping);
-            return new AnimatorQueue.Result(o, succeeded.get().get());
-        };
+            JobProcessor<ConditionsReady> processor) {
+        AnimatorQueue.Processor run = (r, finalDelivery, stopping) -> processor.process(r.topic(), r.partition(),
+                r.offset(), r.key(), r.value(), finalDelivery, stopping);
         AnimatorQueue.Processor overLimit = (r, finalDelivery, stopping) -> {
             int n = r.deliveryCount().map(Short::intValue).orElse(0);
             JobProcessor<ConditionsReady> giveUp = new JobProcessor<>(Stage.ANIMATE, ConditionsReady.class, (e, ctx) -> {
@@ -90,8 +78,7 @@ public final class AnimatorService {
                         + config.maxDeliveries() + ") without being claimed: an animator died or was stopped each time"
                         + " while taking it");
             }, rt.status(), rt.publisher(), rt.deadLetters(), 1, rt.metrics());
-            return new AnimatorQueue.Result(giveUp.process(r.topic(), r.partition(), r.offset(), r.key(), r.value(),
-                    true, stopping), false);
+            return giveUp.process(r.topic(), r.partition(), r.offset(), r.key(), r.value(), true, stopping);
         };
         String topic = config.common().topics().conditions();
         KafkaSetup.ensureShareGroup(config.common().kafkaBootstrap(), config.shareGroup(),

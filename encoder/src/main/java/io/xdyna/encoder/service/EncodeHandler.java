@@ -8,6 +8,7 @@ import io.xdyna.contract.job.JobFailure;
 import io.xdyna.contract.job.JobLifecycle;
 import io.xdyna.contract.job.JobParams;
 import io.xdyna.contract.kafka.Topics;
+import io.xdyna.contract.storage.Output;
 import io.xdyna.contract.storage.StorageLayout;
 import io.xdyna.encoder.audio.AudioClip;
 import io.xdyna.encoder.audio.AudioExtractor;
@@ -55,16 +56,6 @@ import org.slf4j.LoggerFactory;
 public final class EncodeHandler implements StageHandler<FramesReady>, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EncodeHandler.class);
 
-    public static final String RESULT = "result";
-    public static final String COMPARISON = "comparison";
-    public static final String POSTER = "poster";
-    public static final String PREVIEW = "preview";
-    public static final String METADATA = "metadata";
-
-    static final String MP4 = "video/mp4";
-    static final String JPEG = "image/jpeg";
-    static final String GIF = "image/gif";
-    static final String JSON = "application/json";
 
     private final EncoderConfig config;
     private final ObjectStore store;
@@ -107,17 +98,17 @@ public final class EncodeHandler implements StageHandler<FramesReady>, AutoClose
             meta.timing("audio", secondsSince(t));
 
             t = System.nanoTime();
-            Map<String, Path> files = encode(e, ctx, frames, fps, audio, dir, meta);
+            Map<Output, Path> files = encode(e, ctx, frames, fps, audio, dir, meta);
             meta.timing("encode", secondsSince(t));
 
             t = System.nanoTime();
             Map<String, String> outputs = upload(e.id(), files, meta);
             meta.timing("upload", secondsSince(t));
             meta.timing("total", secondsSince(start));
-            String metaKey = StorageLayout.output(e.id(), "metadata.json");
             if (config.extras()) {
-                store.put(metaKey, meta.toJson(), JSON);
-                outputs.put(METADATA, metaKey);
+                String metaKey = Output.METADATA.key(e.id());
+                store.put(metaKey, meta.toJson(), Output.METADATA.contentType());
+                outputs.put(Output.METADATA.outputName(), metaKey);
             }
 
             ctx.emit(topics.results(), new JobCompleted(null, e.id(), e.tenant(), outputs, e.frameCount(), fps));
@@ -185,11 +176,11 @@ public final class EncodeHandler implements StageHandler<FramesReady>, AutoClose
     }
 
     /** One decoding pass feeding every output; returns the finished files by output name. */
-    private Map<String, Path> encode(FramesReady e, StageContext ctx, FrameSequence frames, double fps,
+    private Map<Output, Path> encode(FramesReady e, StageContext ctx, FrameSequence frames, double fps,
             AudioClip audio, Path dir, JobMetadata meta) throws Exception {
         int n = frames.size();
-        Map<String, Path> files = new LinkedHashMap<>();
-        Path resultFile = dir.resolve("result.mp4");
+        Map<Output, Path> files = new LinkedHashMap<>();
+        Path resultFile = dir.resolve(Output.RESULT.file());
         Extra comparison = null;
         GifPreview preview = null;
         byte[] poster = null;
@@ -204,15 +195,15 @@ public final class EncodeHandler implements StageHandler<FramesReady>, AutoClose
                 preview = GifPreview.standard(frames.width(), frames.height(), n, fps);
                 List<ConditionPanels.Kind> kinds = ConditionPanels.present(store, e.id());
                 if (kinds.isEmpty()) {
-                    meta.note(COMPARISON, "no condition frames found under " + StorageLayout.jobPrefix(e.id())
-                            + "conditions/");
+                    meta.note(Output.COMPARISON.outputName(), "no condition frames found under "
+                            + StorageLayout.jobPrefix(e.id()) + "conditions/");
                 } else {
                     panels = ConditionPanels.open(store, e.id(), kinds, n, io);
                     List<String> labels = new java.util.ArrayList<>(panels.labels());
                     labels.add("result");
                     grid = new ComparisonGrid(labels, frames.width(), frames.height());
-                    comparison = new Extra(COMPARISON, dir.resolve("comparison.mp4"), new Mp4Writer(
-                            dir.resolve("comparison.mp4"), grid.width(), grid.height(), fps, config.video(), null));
+                    comparison = new Extra(Output.COMPARISON, dir.resolve(Output.COMPARISON.file()), new Mp4Writer(
+                            dir.resolve(Output.COMPARISON.file()), grid.width(), grid.height(), fps, config.video(), null));
                 }
             }
             for (int i = 0; i < n; i++) {
@@ -239,12 +230,12 @@ public final class EncodeHandler implements StageHandler<FramesReady>, AutoClose
                         Map.of("frame", i + 1, "frames", n));
             }
             result.finish();
-            files.put(RESULT, resultFile);
+            files.put(Output.RESULT, resultFile);
             if (comparison != null && comparison.alive()) {
                 final Extra c = comparison;
                 c.run(() -> c.writer.finish(), meta);
                 if (c.alive()) {
-                    files.put(COMPARISON, c.file);
+                    files.put(Output.COMPARISON, c.file);
                 }
             }
         } catch (FrameRecorder.Exception ex) {
@@ -258,68 +249,47 @@ public final class EncodeHandler implements StageHandler<FramesReady>, AutoClose
             }
         }
         if (poster != null) {
-            Path p = dir.resolve("poster.jpg");
+            Path p = dir.resolve(Output.POSTER.file());
             Files.write(p, poster);
-            files.put(POSTER, p);
+            files.put(Output.POSTER, p);
         }
         if (preview != null) {
             try {
-                Path p = dir.resolve("preview.gif");
+                Path p = dir.resolve(Output.PREVIEW.file());
                 Files.write(p, preview.encode());
-                files.put(PREVIEW, p);
+                files.put(Output.PREVIEW, p);
             } catch (IOException | RuntimeException ex) {
                 LOG.warn("job {}: preview failed", e.id(), ex);
-                meta.note(PREVIEW, "the preview could not be made: " + ex);
+                meta.note(Output.PREVIEW.outputName(), "the preview could not be made: " + ex);
             }
         }
         return files;
     }
 
-    /** Uploads finished files (extras first, the result last) and returns name to key. */
-    private Map<String, String> upload(String id, Map<String, Path> files, JobMetadata meta) throws IOException {
+    /** Uploads finished files (extras first, the result last) and returns output name to key. */
+    private Map<String, String> upload(String id, Map<Output, Path> files, JobMetadata meta) throws IOException {
         Map<String, String> outputs = new LinkedHashMap<>();
-        List<String> order = Stream.of(COMPARISON, POSTER, PREVIEW, RESULT).filter(files::containsKey).toList();
-        for (String name : order) {
-            Path f = files.get(name);
-            String key = key(id, name);
-            String type = contentType(name);
-            store.putFile(key, f, type);
-            outputs.put(name, key);
-            meta.output(name, key, type, Files.size(f));
+        List<Output> order = Stream.of(Output.COMPARISON, Output.POSTER, Output.PREVIEW, Output.RESULT)
+                .filter(files::containsKey).toList();
+        for (Output o : order) {
+            Path f = files.get(o);
+            String key = o.key(id);
+            store.putFile(key, f, o.contentType());
+            outputs.put(o.outputName(), key);
+            meta.output(o.outputName(), key, o.contentType(), Files.size(f));
         }
         return outputs;
     }
 
-    static String key(String id, String name) {
-        return switch (name) {
-            case RESULT -> StorageLayout.outputResult(id);
-            case COMPARISON -> StorageLayout.output(id, "comparison.mp4");
-            case POSTER -> StorageLayout.output(id, "poster.jpg");
-            case PREVIEW -> StorageLayout.output(id, "preview.gif");
-            case METADATA -> StorageLayout.output(id, "metadata.json");
-            default -> throw new IllegalArgumentException(name);
-        };
-    }
-
-    static String contentType(String name) {
-        return switch (name) {
-            case RESULT, COMPARISON -> MP4;
-            case POSTER -> JPEG;
-            case PREVIEW -> GIF;
-            case METADATA -> JSON;
-            default -> throw new IllegalArgumentException(name);
-        };
-    }
-
     /** An optional output that stops, with a note, at its first failure instead of failing the job. */
     private static final class Extra {
-        final String name;
+        final Output output;
         final Path file;
         final Mp4Writer writer;
         private boolean alive = true;
 
-        Extra(String name, Path file, Mp4Writer writer) {
-            this.name = name;
+        Extra(Output output, Path file, Mp4Writer writer) {
+            this.output = output;
             this.file = file;
             this.writer = writer;
         }
@@ -332,8 +302,8 @@ public final class EncodeHandler implements StageHandler<FramesReady>, AutoClose
             try {
                 step.run();
             } catch (Exception ex) {
-                LOG.warn("{} output abandoned", name, ex);
-                meta.note(name, "could not be made: " + ex.getMessage());
+                LOG.warn("{} output abandoned", output.outputName(), ex);
+                meta.note(output.outputName(), "could not be made: " + ex.getMessage());
                 alive = false;
                 writer.close();
             }

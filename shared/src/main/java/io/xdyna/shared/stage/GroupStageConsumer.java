@@ -137,7 +137,7 @@ public final class GroupStageConsumer implements StageService.JobSource {
             if (inFlight != null) {
                 try {
                     JobProcessor.Outcome o = inFlight.get(grace.toMillis(), TimeUnit.MILLISECONDS);
-                    if (o == JobProcessor.Outcome.DONE) {
+                    if (o.done()) {
                         commit(record);
                     }
                 } catch (java.util.concurrent.TimeoutException e) {
@@ -168,7 +168,7 @@ public final class GroupStageConsumer implements StageService.JobSource {
             LOG.error("job {} crashed the processor", currentKey, e.getCause());
             o = JobProcessor.Outcome.RETRY;
         }
-        if (o == JobProcessor.Outcome.DONE) {
+        if (o.done()) {
             commit(record);
         } else {
             // deliver again: rewind to this record

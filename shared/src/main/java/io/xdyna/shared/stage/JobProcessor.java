@@ -30,10 +30,17 @@ public final class JobProcessor<E extends JobEvent> {
 
     /** What became of a record. */
     public enum Outcome {
-        /** Done (succeeded, or failed for good and reported): acknowledge the record. */
-        DONE,
+        /** The handler finished the job: acknowledge the record. */
+        SUCCEEDED,
+        /** Over without results (failed and reported, refused, or cancelled): acknowledge the record. */
+        FAILED,
         /** Not finished (shutting down, or transient failure out of local retries): deliver again. */
-        RETRY
+        RETRY;
+
+        /** Whether the record is done with (acknowledge or commit it). */
+        public boolean done() {
+            return this != RETRY;
+        }
     }
 
     private final Stage stage;
@@ -148,7 +155,22 @@ public final class JobProcessor<E extends JobEvent> {
         return p.length(); // before decoding: at most `length` frames
     }
 
-    private Duration timeoutFor(E event) {
+    /**
+     * The entrance: every record passes these before any attempt, and a refusal ends the job at once
+     * (FAILED with the refusal's code, record parked): the stage's own admission check, then the work
+     * budget (a job whose work could never fit the stage's longest time limit).
+     */
+    private void admit(E event) {
+        admission.accept(event);
+        WorkBudget w = work;
+        if (w != null && event instanceof JobRequest r) {
+            w.refusal(r.params(), r.params().length()).ifPresent(reason -> {
+                throw JobFailure.permanent(ErrorCode.INVALID_PARAMS, reason);
+            });
+        }
+    }
+
+        private Duration timeoutFor(E event) {
         JobParams p = paramsOf(event);
         WorkBudget w = work;
         return w == null || p == null ? timeout : w.limit(stage, p, framesOf(event, p), timeout);
@@ -171,7 +193,7 @@ public final class JobProcessor<E extends JobEvent> {
                 status.failed(id, Events.tenantOf(value), f.code(), f.getMessage());
             }
             count("rejected", f.code().name());
-            return Outcome.DONE;
+            return Outcome.FAILED;
         }
         MDC.put("jobId", event.id());
         MDC.put("stage", stage.service());
@@ -180,10 +202,10 @@ public final class JobProcessor<E extends JobEvent> {
             count("cancelled", "none");
             MDC.remove("jobId");
             MDC.remove("stage");
-            return Outcome.DONE;
+            return Outcome.FAILED;
         }
         try {
-            admission.accept(event);
+            admit(event);
         } catch (JobFailure f) {
             LOG.warn("refusing job {} from {}-{}@{}: {} {}", event.id(), topic, partition, offset, f.code(),
                     f.getMessage());
@@ -194,24 +216,12 @@ public final class JobProcessor<E extends JobEvent> {
             count("rejected", f.code().name());
             MDC.remove("jobId");
             MDC.remove("stage");
-            return Outcome.DONE;
+            return Outcome.FAILED;
         } catch (RuntimeException e) {
             LOG.warn("cannot check job {} now ({}); it will be delivered again", event.id(), e.toString());
             MDC.remove("jobId");
             MDC.remove("stage");
             return Outcome.RETRY;
-        }
-        if (work != null && event instanceof JobRequest r) {
-            java.util.Optional<String> refusal = work.refusal(r.params(), r.params().length());
-            if (refusal.isPresent()) {
-                LOG.warn("refusing job {}: {}", event.id(), refusal.get());
-                status.failed(event.id(), event.tenant(), ErrorCode.INVALID_PARAMS, refusal.get());
-                deadLetters.park(topic, partition, offset, key, value, ErrorCode.INVALID_PARAMS.name(), refusal.get());
-                count("failed", ErrorCode.INVALID_PARAMS.name());
-                MDC.remove("jobId");
-                MDC.remove("stage");
-                return Outcome.DONE;
-            }
         }
         Duration limit = timeoutFor(event);
         Timer.Sample sample = Timer.start(metrics);
@@ -235,7 +245,7 @@ public final class JobProcessor<E extends JobEvent> {
                     forgetAttempts(event.id(), counted);
                     count("succeeded", "none");
                     sample.stop(metrics.timer("xdyna.stage.duration", "stage", stage.service(), "outcome", "ok"));
-                    return Outcome.DONE;
+                    return Outcome.SUCCEEDED;
                 } catch (Throwable t) {
                     if (Watchdog.disarm(watchdog)) {
                         // our own interrupt, not a shutdown: clear it so the FAILED status can be sent
@@ -256,7 +266,7 @@ public final class JobProcessor<E extends JobEvent> {
                         // the owner cancelled: CANCELLED is already the job's (sticky) status
                         LOG.info("job {} stopped after its cancellation ({})", event.id(), t.toString());
                         count("cancelled", "none");
-                        return Outcome.DONE;
+                        return Outcome.FAILED;
                     } else {
                         f = Failures.classify(t);
                     }
@@ -280,7 +290,7 @@ public final class JobProcessor<E extends JobEvent> {
                     deadLetters.park(topic, partition, offset, key, value, f.code().name(), f.getMessage());
                     count("failed", f.code().name());
                     sample.stop(metrics.timer("xdyna.stage.duration", "stage", stage.service(), "outcome", "failed"));
-                    return Outcome.DONE;
+                    return Outcome.FAILED;
                 }
             }
         } catch (InterruptedException e) {

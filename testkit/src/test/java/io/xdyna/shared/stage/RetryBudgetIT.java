@@ -68,7 +68,7 @@ class RetryBudgetIT {
             assertThat(statusesOf(env.kafkaBootstrap(), env.topics().status(), id))
                     .as("no failure reported before the budget is used up").isEmpty();
         }
-        assertThat(deliverOnce(flaky, id)).isEqualTo(JobProcessor.Outcome.DONE);
+        assertThat(deliverOnce(flaky, id)).isEqualTo(JobProcessor.Outcome.FAILED);
         assertThat(runs).hasValue(BUDGET);
         assertThat(ledgerSeenByHandler).containsExactly(1, 2, 3);
 
@@ -84,7 +84,7 @@ class RetryBudgetIT {
         assertThat(header(dead.get(0), DeadLetters.H_CODE)).isEqualTo("RETRY_BUDGET_EXHAUSTED");
 
         // a further delivery (the acknowledgement was lost) does not run the job again
-        assertThat(deliverOnce(flaky, id)).isEqualTo(JobProcessor.Outcome.DONE);
+        assertThat(deliverOnce(flaky, id)).isEqualTo(JobProcessor.Outcome.FAILED);
         assertThat(runs).hasValue(BUDGET);
     }
 
@@ -99,14 +99,14 @@ class RetryBudgetIT {
         AtomicInteger runs = new AtomicInteger();
         StageHandler<FramesReady> works = (e, ctx) -> runs.incrementAndGet();
 
-        assertThat(deliverOnce(works, "crashed-1")).isEqualTo(JobProcessor.Outcome.DONE);
+        assertThat(deliverOnce(works, "crashed-1")).isEqualTo(JobProcessor.Outcome.FAILED);
         assertThat(runs).as("an exhausted job is not run again").hasValue(0);
         JobStatus failed = statusesOf(env.kafkaBootstrap(), env.topics().status(), "crashed-1").get(0);
         assertThat(failed.error().code()).isEqualTo(ErrorCode.RETRY_BUDGET_EXHAUSTED);
         assertThat(failed.error().message()).contains("no cause was recorded");
         assertThat(deadLettersOf(env.kafkaBootstrap(), env.topics().deadLetter(), "crashed-1")).hasSize(1);
 
-        assertThat(deliverOnce(works, "lucky-1")).isEqualTo(JobProcessor.Outcome.DONE);
+        assertThat(deliverOnce(works, "lucky-1")).isEqualTo(JobProcessor.Outcome.SUCCEEDED);
         assertThat(runs).hasValue(1);
         assertThat(new AttemptLedger(store, Stage.ENCODE).read("lucky-1").attempts()).as("cleared on success")
                 .isZero();
@@ -125,12 +125,12 @@ class RetryBudgetIT {
         };
         JobProcessor<FramesReady> p = processor(recovers, BUDGET);
         assertThat(p.process(env.topics().frames(), 0, 0, "recovers-1", Events.encode(frames("recovers-1")), false,
-                () -> false)).isEqualTo(JobProcessor.Outcome.DONE);
+                () -> false)).isEqualTo(JobProcessor.Outcome.SUCCEEDED);
         assertThat(runs).hasValue(BUDGET);
         assertThat(statusesOf(env.kafkaBootstrap(), env.topics().status(), "recovers-1")).isEmpty();
         // the whole budget went on it, but it succeeded: a redelivery (lost acknowledgement) runs it again
         assertThat(new AttemptLedger(store, Stage.ENCODE).read("recovers-1").attempts()).isZero();
-        assertThat(deliverOnce(recovers, "recovers-1")).isEqualTo(JobProcessor.Outcome.DONE);
+        assertThat(deliverOnce(recovers, "recovers-1")).isEqualTo(JobProcessor.Outcome.SUCCEEDED);
         assertThat(runs).hasValue(BUDGET + 1);
         assertThat(statusesOf(env.kafkaBootstrap(), env.topics().status(), "recovers-1")).isEmpty();
     }
