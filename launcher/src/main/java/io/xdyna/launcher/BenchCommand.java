@@ -3,6 +3,9 @@ package io.xdyna.launcher;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.xdyna.gateway.bench.GatewayBench;
 import io.xdyna.shared.config.CommonConfig;
+import io.xdyna.shared.config.Env;
+import io.xdyna.shared.kafka.KafkaSetup;
+import io.xdyna.shared.storage.ObjectStore;
 import io.xdyna.testkit.RealInfra;
 import java.lang.reflect.Method;
 import java.nio.file.Files;
@@ -42,7 +45,11 @@ final class BenchCommand implements Callable<Integer> {
         }
         if (what.equals("gateway") && System.getenv("KAFKA_BOOTSTRAP_SERVERS") == null) {
             // no stack given: bring a real broker and S3 server up for the run
-            CommonConfig c = RealInfra.shared().newEnvironment("bench-gateway");
+            CommonConfig c = CommonConfig.from(new Env(RealInfra.shared().newEnvironment("bench-gateway")));
+            KafkaSetup.ensureTopics(c.kafkaBootstrap(), c.topics(), 3, (short) 1);
+            try (ObjectStore store = new ObjectStore(c)) {
+                store.ensureBucket();
+            }
             GatewayBench.run(c, arg(0, 32), arg(1, 10), arg(2, 2000), arg(3, 20), arg(4, 100),
                     args.length > 5 ? args[5] : "128m");
             return 0;

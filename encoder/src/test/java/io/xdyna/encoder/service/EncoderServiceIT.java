@@ -26,7 +26,7 @@ import io.xdyna.shared.kafka.KafkaSetup;
 import io.xdyna.shared.service.ServiceRunner;
 import io.xdyna.shared.stage.DeadLetters;
 import io.xdyna.shared.storage.ObjectStore;
-import io.xdyna.testkit.RealInfra;
+import io.xdyna.shared.testing.TestEnvironments;
 import java.io.ByteArrayInputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -73,7 +73,7 @@ class EncoderServiceIT {
     private int port;
 
     private void startService(TestInfo info) throws Exception {
-        common = RealInfra.shared().newEnvironment(info.getTestMethod().orElseThrow().getName());
+        common = TestEnvironments.newEnvironment(info.getTestMethod().orElseThrow().getName());
         EncoderConfig config = new EncoderConfig(common, 0, VideoSettings.defaults(), tmp.resolve("work"), true, true);
         service = new EncoderService(config, "encoder-" + UUID.randomUUID());
         runner = new ServiceRunner(service);
