@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.xdyna.contract.event.JobStatus;
 import io.xdyna.contract.job.JobState;
 import io.xdyna.gateway.auth.ApiKeys;
-import io.xdyna.gateway.bench.LoadTools;
+import io.xdyna.gateway.support.LoadTools;
 import io.xdyna.gateway.support.RunningGateway;
 import io.xdyna.shared.config.CommonConfig;
 import io.xdyna.shared.kafka.EventPublisher;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.xdyna.contract.storage.StorageLayout;
-import io.xdyna.gateway.bench.LoadTools;
+import io.xdyna.gateway.support.LoadTools;
 import io.xdyna.gateway.support.RunningGateway;
 import io.xdyna.gateway.support.SharedDir;
 import io.xdyna.shared.config.CommonConfig;

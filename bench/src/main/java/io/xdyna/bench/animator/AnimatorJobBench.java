@@ -1,4 +1,4 @@
-package io.xdyna.animator.bench;
+package io.xdyna.bench.animator;
 
 import ai.djl.ndarray.NDArray;
 import io.xdyna.animator.model.AnimatorModels;
@@ -24,16 +24,21 @@ import java.util.Map;
  * {@link MemoryEstimate}'s prediction. Made for the full-size dry run ({@code tools/bench/fullsize_dryrun.sh});
  * prints one {@code RESULT {json}} line for scripts.
  *
- * <pre>java -cp ... io.xdyna.animator.bench.AnimatorJobBench bundleDir frames width height steps [device] [windowBatch]</pre>
+ * <pre>java -cp ... io.xdyna.bench.animator.AnimatorJobBench bundleDir frames width height steps [device] [windowBatch]</pre>
  */
 public final class AnimatorJobBench {
     private AnimatorJobBench() {
     }
 
     public static void main(String[] args) throws Exception {
+        System.exit(run(args));
+    }
+
+    /** Runs the job and prints its figures; 0 when done, 2 on a usage error. */
+    public static int run(String[] args) throws Exception {
         if (args.length < 5) {
             System.err.println("usage: AnimatorJobBench bundleDir frames width height steps [device] [windowBatch]");
-            System.exit(2);
+            return 2;
         }
         Path dir = Path.of(args[0]);
         int frames = Integer.parseInt(args[1]);
@@ -158,6 +163,7 @@ public final class AnimatorJobBench {
             result.put("estimateBytes", estimate);
             System.out.println("RESULT " + new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(result));
         }
+        return 0;
     }
 
     private static double seconds(long since) {

@@ -1,4 +1,4 @@
-package io.xdyna.animator.bench;
+package io.xdyna.bench.animator;
 
 import io.xdyna.animator.model.AnimatorModels;
 import io.xdyna.animator.model.Network;
@@ -21,13 +21,18 @@ import java.util.Map;
  * <p>Three configurations: the reference's call pattern (both guidance halves through the ControlNets,
  * one window per call), ControlNet reuse, and reuse with {@code windowBatch} windows stacked per call.
  *
- * <pre>java -cp ... io.xdyna.animator.bench.AnimatorBench [bundleDir] [frames] [width] [height] [steps] [device] [windowBatch]</pre>
+ * <pre>java -cp ... io.xdyna.bench.animator.AnimatorBench [bundleDir] [frames] [width] [height] [steps] [device] [windowBatch]</pre>
  */
 public final class AnimatorBench {
     private AnimatorBench() {
     }
 
     public static void main(String[] args) throws Exception {
+        System.exit(run(args));
+    }
+
+    /** Prints the three configurations' figures; 0 when done. */
+    public static int run(String[] args) throws Exception {
         Path dir = Path.of(args.length > 0 ? args[0] : "pretrained_weights/tiny-xdyna");
         int frames = args.length > 1 ? Integer.parseInt(args[1]) : 48;
         int width = args.length > 2 ? Integer.parseInt(args[2]) : 128;
@@ -68,6 +73,7 @@ public final class AnimatorBench {
                 }
             }
         }
+        return 0;
     }
 
     private static Map<String, long[]> snapshot(AnimatorModels models) {
