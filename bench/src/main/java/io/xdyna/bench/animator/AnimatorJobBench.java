@@ -9,6 +9,7 @@ import io.xdyna.animator.pipeline.MemoryEstimate;
 import io.xdyna.animator.pipeline.PipelineOptions;
 import io.xdyna.animator.pipeline.RgbImage;
 import io.xdyna.animator.sampling.SamplingListener;
+import io.xdyna.bench.animator.AnimatorBenchSupport.NetworkCounters;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -84,7 +85,7 @@ public final class AnimatorJobBench {
             monitor.setDaemon(true);
             monitor.start();
             AnimationPipeline pipeline = new AnimationPipeline(models, new PipelineOptions(true, 0, windowBatch));
-            AnimationRequest r = request(width, height, frames, steps);
+            AnimationRequest r = AnimatorBenchSupport.syntheticRequest(width, height, frames, steps);
             Map<String, Double> phases = new LinkedHashMap<>();
             long t = System.nanoTime();
             try (AnimationPipeline.Prepared p = pipeline.prepare(r)) {
@@ -132,14 +133,15 @@ public final class AnimatorJobBench {
             monitor.interrupt();
             long peak = procStatusBytes("VmHWM:");
             Map<String, Object> nets = new LinkedHashMap<>();
-            for (Network n : models.networks().values()) {
+            for (Map.Entry<String, NetworkCounters> e : AnimatorBenchSupport.networkCounters(models).entrySet()) {
+                NetworkCounters n = e.getValue();
                 if (n.calls() == 0) {
                     continue;
                 }
-                double s = n.nanos() / 1e9;
-                nets.put(n.role(), Map.of("calls", n.calls(), "frames", n.frames(), "seconds", round(s),
+                double s = n.seconds();
+                nets.put(e.getKey(), Map.of("calls", n.calls(), "frames", n.frames(), "seconds", round(s),
                         "secondsPerCall", round(s / n.calls())));
-                System.out.printf("  %-16s %3d calls, %4d frames, %8.1f s, %7.2f s per call%n", n.role(), n.calls(),
+                System.out.printf("  %-16s %3d calls, %4d frames, %8.1f s, %7.2f s per call%n", e.getKey(), n.calls(),
                         n.frames(), s, s / n.calls());
             }
             System.out.printf("phases: %s%n", phases);
@@ -198,24 +200,5 @@ public final class AnimatorJobBench {
             return -1;
         }
         return -1;
-    }
-
-    /** A reference with structure and pose/face maps with a few lit pixels, as AnimatorBench's. */
-    private static AnimationRequest request(int w, int h, int frames, int steps) {
-        List<RgbImage> pose = new ArrayList<>();
-        List<RgbImage> face = new ArrayList<>();
-        byte[] ref = new byte[w * h * 3];
-        for (int i = 0; i < ref.length; i++) {
-            ref[i] = (byte) (i * 31 % 251);
-        }
-        for (int i = 0; i < frames; i++) {
-            byte[] px = new byte[w * h * 3];
-            for (int j = (i * 97) % 50; j < px.length; j += 50) {
-                px[j] = (byte) 255;
-            }
-            pose.add(new RgbImage(w, h, px));
-            face.add(new RgbImage(w, h, px));
-        }
-        return new AnimationRequest(w, h, steps, 7.5, 1, "", "", true, new RgbImage(w, h, ref), pose, face, face);
     }
 }
