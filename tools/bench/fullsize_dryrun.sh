@@ -39,15 +39,15 @@ if [ ! -f "$bundle/manifest.json" ]; then
   grep -E "FULL-SIZE EXPORT DONE|Maximum resident|Elapsed \(wall" "$out/export.log"
 fi
 
-cp_file="$out/animator.classpath"
-(cd "$root" && mvn -o -B -q -pl animator -am -DskipTests package dependency:build-classpath \
+cp_file="$out/bench.classpath"
+(cd "$root" && mvn -o -B -q -pl bench -am -DskipTests package dependency:build-classpath \
   -Dmdep.outputFile="$cp_file" >&2)
-classpath="$root/animator/target/classes:$root/shared/target/classes:$(cat "$cp_file")"
+classpath="$root/bench/target/classes:$root/animator/target/classes:$root/shared/target/classes:$(cat "$cp_file")"
 for size in "${sizes[@]}"; do
   IFS=x read -r frames width height steps <<< "$size"
   log="$out/job-$size.log"
   echo "job $frames frames ${width}x${height}, $steps steps (log: $log)"
-  timev java -Xmx2g -Dai.djl.offline=true -cp "$classpath" io.xdyna.animator.bench.AnimatorJobBench \
+  timev java -Xmx2g -Dai.djl.offline=true -cp "$classpath" io.xdyna.bench.animator.AnimatorJobBench \
     "$bundle" "$frames" "$width" "$height" "$steps" cpu 1 > "$log" 2>&1
   grep -E "loaded in|MemoryEstimate predicts|calls,|^phases|^memory:|Maximum resident|Elapsed \(wall" "$log"
 done

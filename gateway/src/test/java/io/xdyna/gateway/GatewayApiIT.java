@@ -19,7 +19,7 @@ import io.xdyna.gateway.upload.Submission;
 import io.xdyna.shared.config.CommonConfig;
 import io.xdyna.shared.kafka.EventPublisher;
 import io.xdyna.shared.storage.ObjectStore;
-import io.xdyna.testkit.RealInfra;
+import io.xdyna.shared.testing.TestEnvironments;
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -66,7 +66,7 @@ class GatewayApiIT {
 
     @BeforeAll
     static void start() {
-        common = RealInfra.shared().newEnvironment("gateway-api");
+        common = TestEnvironments.newEnvironment("gateway-api");
         GatewayConfig config = new GatewayConfig(common, "127.0.0.1", 0,
                 ApiKeys.parse("XDYNA_API_KEYS", "a:" + KEY_A + ",b:" + KEY_B + ",c:" + KEY_C), MAX_UPLOAD,
                 tmp.resolve("uploads"), Duration.ofMinutes(5));

@@ -10,7 +10,7 @@ import io.xdyna.gateway.support.RunningGateway;
 import io.xdyna.gateway.support.SharedDir;
 import io.xdyna.shared.config.CommonConfig;
 import io.xdyna.shared.stage.WorkBudget;
-import io.xdyna.testkit.RealInfra;
+import io.xdyna.shared.testing.TestEnvironments;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -38,7 +38,7 @@ class GatewayDeadlinesIT {
 
     @BeforeAll
     static void start() {
-        CommonConfig common = RealInfra.shared().newEnvironment("gateway-deadlines");
+        CommonConfig common = TestEnvironments.newEnvironment("gateway-deadlines");
         GatewayConfig config = new GatewayConfig(common, "127.0.0.1", 0, ApiKeys.parse("XDYNA_API_KEYS", "a:" + KEY),
                 64L * 1024 * 1024, tmp.resolve("uploads"), Duration.ofMinutes(5))
                 .withDeadlines(new GatewayConfig.Deadlines(WorkBudget.DEFAULT, Duration.ofSeconds(4)));

@@ -10,7 +10,7 @@ import io.xdyna.gateway.support.RunningGateway;
 import io.xdyna.gateway.support.SharedDir;
 import io.xdyna.gateway.support.TopicReader;
 import io.xdyna.shared.config.CommonConfig;
-import io.xdyna.testkit.RealInfra;
+import io.xdyna.shared.testing.TestEnvironments;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -49,7 +49,7 @@ class GatewayFleetIT {
     @Test
     @DisplayName("the same Idempotency-Key at the same instant on two gateways gives one job, and either gateway's quota counts it")
     void twoGatewaysAreOne() throws Exception {
-        CommonConfig common = RealInfra.shared().newEnvironment("gateway-fleet");
+        CommonConfig common = TestEnvironments.newEnvironment("gateway-fleet");
         StringBuilder keys = new StringBuilder();
         for (int t = 0; t < TENANTS; t++) {
             keys.append(t == 0 ? "" : ",").append("f").append(t).append(':').append(key(t));

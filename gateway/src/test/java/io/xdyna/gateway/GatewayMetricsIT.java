@@ -13,7 +13,7 @@ import io.xdyna.gateway.support.RunningGateway;
 import io.xdyna.shared.config.CommonConfig;
 import io.xdyna.shared.kafka.EventPublisher;
 import io.xdyna.shared.kafka.KafkaSetup;
-import io.xdyna.testkit.RealInfra;
+import io.xdyna.shared.testing.TestEnvironments;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -57,7 +57,7 @@ class GatewayMetricsIT {
 
     @BeforeAll
     static void start() {
-        common = RealInfra.shared().newEnvironment("gateway-metrics");
+        common = TestEnvironments.newEnvironment("gateway-metrics");
         gw = RunningGateway.start(new GatewayConfig(common, "127.0.0.1", 0,
                 ApiKeys.parse("XDYNA_API_KEYS", "a:" + KEY), 1024 * 1024, tmp.resolve("uploads"),
                 Duration.ofMinutes(5)));

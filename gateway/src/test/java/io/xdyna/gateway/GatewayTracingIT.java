@@ -8,7 +8,7 @@ import io.xdyna.gateway.support.SharedDir;
 import io.xdyna.gateway.support.TopicReader;
 import io.xdyna.shared.config.CommonConfig;
 import io.xdyna.shared.telemetry.Tracing;
-import io.xdyna.testkit.RealInfra;
+import io.xdyna.shared.testing.TestEnvironments;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -42,7 +42,7 @@ class GatewayTracingIT {
 
     @BeforeAll
     static void start() {
-        common = RealInfra.shared().newEnvironment("gateway-tracing");
+        common = TestEnvironments.newEnvironment("gateway-tracing");
         gw = RunningGateway.start(new GatewayConfig(common, "127.0.0.1", 0, ApiKeys.parse("XDYNA_API_KEYS", "a:" + KEY),
                 8L * 1024 * 1024, tmp.resolve("uploads"), Duration.ofMinutes(5)));
     }

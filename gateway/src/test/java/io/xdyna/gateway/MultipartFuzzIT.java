@@ -6,7 +6,7 @@ import io.xdyna.gateway.auth.ApiKeys;
 import io.xdyna.gateway.support.RunningGateway;
 import io.xdyna.shared.config.CommonConfig;
 import io.xdyna.shared.fuzz.Fuzz;
-import io.xdyna.testkit.RealInfra;
+import io.xdyna.shared.testing.TestEnvironments;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -40,7 +40,7 @@ class MultipartFuzzIT {
     @BeforeAll
     static void start() throws Exception {
         tmp = Files.createTempDirectory("xdyna-multipart-fuzz");
-        CommonConfig common = RealInfra.shared().newEnvironment("gateway-multipart-fuzz");
+        CommonConfig common = TestEnvironments.newEnvironment("gateway-multipart-fuzz");
         gw = RunningGateway.start(new GatewayConfig(common, "127.0.0.1", 0, ApiKeys.parse("XDYNA_API_KEYS",
                 "fz:" + KEY), 1L << 20, tmp.resolve("uploads"), Duration.ofMinutes(5)));
         java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(20, 20,

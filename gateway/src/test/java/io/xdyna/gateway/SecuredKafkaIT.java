@@ -8,10 +8,10 @@ import io.xdyna.gateway.support.SharedDir;
 import io.xdyna.gateway.support.TopicReader;
 import io.xdyna.shared.config.CommonConfig;
 import io.xdyna.shared.kafka.KafkaSetup;
+import io.xdyna.shared.testing.TestEnvironments;
 import io.xdyna.testkit.JavaProcess;
 import io.xdyna.testkit.KafkaBroker;
 import io.xdyna.testkit.Ports;
-import io.xdyna.testkit.RealInfra;
 import io.xdyna.testkit.TestCertificates;
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -39,7 +39,7 @@ class SecuredKafkaIT {
 
     private Process gateway(CommonConfig common, String secureBootstrap, int port, Map<String, String> kafkaEnv,
             String name) {
-        Map<String, String> env = new HashMap<>(RealInfra.env(common));
+        Map<String, String> env = new HashMap<>(TestEnvironments.env(common));
         env.put("KAFKA_BOOTSTRAP_SERVERS", secureBootstrap);
         env.putAll(kafkaEnv);
         env.putAll(Map.of("XDYNA_API_KEYS", "sec:" + KEY, "XDYNA_HTTP_HOST", "127.0.0.1",
@@ -61,7 +61,7 @@ class SecuredKafkaIT {
     @Test
     @DisplayName("over SASL_SSL: no credentials or a wrong password is refused, the right ones work end to end")
     void onlyAuthenticatedClientsGetIn() throws Exception {
-        CommonConfig common = RealInfra.shared().newEnvironment("gateway-secured");
+        CommonConfig common = TestEnvironments.newEnvironment("gateway-secured");
         TestCertificates certs = TestCertificates.create(tmp.resolve("certs"));
         int plain = Ports.free();
         int secure = Ports.free();

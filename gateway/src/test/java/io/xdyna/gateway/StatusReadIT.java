@@ -6,11 +6,11 @@ import static org.awaitility.Awaitility.await;
 import io.xdyna.contract.event.JobStatus;
 import io.xdyna.contract.job.JobState;
 import io.xdyna.gateway.auth.ApiKeys;
-import io.xdyna.gateway.bench.LoadTools;
+import io.xdyna.gateway.support.LoadTools;
 import io.xdyna.gateway.support.RunningGateway;
 import io.xdyna.shared.config.CommonConfig;
 import io.xdyna.shared.kafka.EventPublisher;
-import io.xdyna.testkit.RealInfra;
+import io.xdyna.shared.testing.TestEnvironments;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,7 +29,7 @@ class StatusReadIT {
     @Test
     @DisplayName("16 concurrent clients read statuses for 3 s without errors and with a low p99")
     void concurrentStatusReads() throws Exception {
-        CommonConfig common = RealInfra.shared().newEnvironment("gateway-reads");
+        CommonConfig common = TestEnvironments.newEnvironment("gateway-reads");
         GatewayConfig config = new GatewayConfig(common, "127.0.0.1", 0, ApiKeys.parse("XDYNA_API_KEYS", "r:" + KEY),
                 1L << 20, tmp, Duration.ofMinutes(1));
         List<String> ids = new ArrayList<>();

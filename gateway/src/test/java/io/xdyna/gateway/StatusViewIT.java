@@ -12,7 +12,7 @@ import io.xdyna.gateway.support.RunningGateway;
 import io.xdyna.gateway.support.SharedDir;
 import io.xdyna.shared.config.CommonConfig;
 import io.xdyna.shared.kafka.EventPublisher;
-import io.xdyna.testkit.RealInfra;
+import io.xdyna.shared.testing.TestEnvironments;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -37,7 +37,7 @@ class StatusViewIT {
     @Test
     @DisplayName("two gateways agree on every job's state, and a restarted gateway rebuilds the same view from the topic")
     void gatewaysAgreeAndSurviveRestart() {
-        CommonConfig common = RealInfra.shared().newEnvironment("gateway-view");
+        CommonConfig common = TestEnvironments.newEnvironment("gateway-view");
         List<String> ids = List.of("v-done", "v-failed", "v-running", "v-cancelled");
         try (RunningGateway first = RunningGateway.start(config(common));
                 EventPublisher pub = new EventPublisher(common.kafkaBootstrap(), "it")) {
@@ -82,7 +82,7 @@ class StatusViewIT {
     @Test
     @DisplayName("per-tenant limits: too many requests and too many unfinished jobs are 429 with Retry-After")
     void limits() {
-        CommonConfig common = RealInfra.shared().newEnvironment("gateway-limits");
+        CommonConfig common = TestEnvironments.newEnvironment("gateway-limits");
         GatewayConfig limited = config(common).withLimits(new GatewayConfig.Limits(8, 100, 1));
         Map<String, Path> files = Map.of("reference", SharedDir.example("example_2_reference.jpg"),
                 "driving", SharedDir.example("example_2_driving.mp4"));

@@ -4,13 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.xdyna.contract.storage.StorageLayout;
-import io.xdyna.gateway.bench.LoadTools;
+import io.xdyna.gateway.support.LoadTools;
 import io.xdyna.gateway.support.RunningGateway;
 import io.xdyna.gateway.support.SharedDir;
 import io.xdyna.shared.config.CommonConfig;
 import io.xdyna.shared.storage.ObjectStore;
+import io.xdyna.shared.testing.TestEnvironments;
 import io.xdyna.testkit.JavaProcess;
-import io.xdyna.testkit.RealInfra;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -45,7 +45,7 @@ class UploadHeapIT {
     @Test
     @DisplayName("concurrent large uploads do not grow the gateway's heap with their size")
     void heapStaysFlat() throws Exception {
-        CommonConfig common = RealInfra.shared().newEnvironment("gateway-heap");
+        CommonConfig common = TestEnvironments.newEnvironment("gateway-heap");
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();

@@ -11,7 +11,7 @@ import io.xdyna.gateway.support.RunningGateway;
 import io.xdyna.gateway.support.SharedDir;
 import io.xdyna.gateway.webhook.EgressPolicy;
 import io.xdyna.shared.config.CommonConfig;
-import io.xdyna.testkit.RealInfra;
+import io.xdyna.shared.testing.TestEnvironments;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.net.http.HttpResponse;
@@ -63,7 +63,7 @@ class WebhookEgressIT {
 
     @BeforeAll
     static void start() throws Exception {
-        common = RealInfra.shared().newEnvironment("gateway-egress");
+        common = TestEnvironments.newEnvironment("gateway-egress");
         vertx = Vertx.vertx();
         receiver = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(b -> {
             hits.add(req.path() + " " + req.getHeader("Host"));

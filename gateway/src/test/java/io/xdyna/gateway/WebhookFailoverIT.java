@@ -17,8 +17,8 @@ import io.xdyna.gateway.support.SharedDir;
 import io.xdyna.gateway.webhook.EgressPolicy;
 import io.xdyna.shared.config.CommonConfig;
 import io.xdyna.shared.kafka.EventPublisher;
+import io.xdyna.shared.testing.TestEnvironments;
 import io.xdyna.testkit.JavaProcess;
-import io.xdyna.testkit.RealInfra;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -51,7 +51,7 @@ class WebhookFailoverIT {
     @Test
     @DisplayName("a gateway SIGKILLed mid-delivery: the other gateway re-delivers the unfinished webhook with the same id and delivers the rest")
     void webhooksSurviveAGatewayCrash() throws Exception {
-        CommonConfig common = RealInfra.shared().newEnvironment("gateway-failover");
+        CommonConfig common = TestEnvironments.newEnvironment("gateway-failover");
         Vertx vertx = Vertx.vertx();
         List<Hit> hits = new CopyOnWriteArrayList<>();
         AtomicBoolean holdExtracting = new AtomicBoolean(true);
@@ -77,7 +77,7 @@ class WebhookFailoverIT {
             port = s.getLocalPort();
         }
         Process a = JavaProcess.of(GatewayMain.class).heap("256m").logFile(tmp.resolve("gateway-a.log"))
-                .dieWithParent(true).env(RealInfra.env(common))
+                .dieWithParent(true).env(TestEnvironments.env(common))
                 .env(Map.of("XDYNA_API_KEYS", "fo:" + KEY, "XDYNA_HTTP_HOST", "127.0.0.1",
                         "XDYNA_HTTP_PORT", Integer.toString(port), "XDYNA_UPLOAD_DIR", tmp.resolve("spool-a").toString(),
                         "XDYNA_WEBHOOK_ALLOW", "loopback", "XDYNA_RETENTION", "off"))

@@ -17,7 +17,7 @@ import io.xdyna.gateway.webhook.EgressPolicy;
 import io.xdyna.gateway.webhook.WebhookSigner;
 import io.xdyna.shared.config.CommonConfig;
 import io.xdyna.shared.kafka.EventPublisher;
-import io.xdyna.testkit.RealInfra;
+import io.xdyna.shared.testing.TestEnvironments;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -51,7 +51,7 @@ class WebhookIT {
     @Test
     @DisplayName("state changes reach the callback signed with the tenant's secret, failed deliveries are retried, and progress is throttled")
     void deliversSignedStateChanges() throws Exception {
-        CommonConfig common = RealInfra.shared().newEnvironment("gateway-hooks");
+        CommonConfig common = TestEnvironments.newEnvironment("gateway-hooks");
         Vertx vertx = Vertx.vertx();
         List<Delivery> received = new CopyOnWriteArrayList<>();
         AtomicInteger calls = new AtomicInteger();

@@ -1,12 +1,19 @@
 package io.xdyna.launcher;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.xdyna.gateway.bench.GatewayBench;
+import io.xdyna.bench.animator.AnimatorBench;
+import io.xdyna.bench.animator.AnimatorJobBench;
+import io.xdyna.bench.encoder.EncoderBench;
+import io.xdyna.bench.gateway.GatewayBench;
+import io.xdyna.bench.pose.PoseBench;
 import io.xdyna.shared.config.CommonConfig;
+import io.xdyna.shared.config.Env;
+import io.xdyna.shared.kafka.KafkaSetup;
+import io.xdyna.shared.storage.ObjectStore;
 import io.xdyna.testkit.RealInfra;
-import java.lang.reflect.Method;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -14,17 +21,16 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code xdyna bench <what> [args]}: prints figures. {@code stack} measures the local stack's start
- * time and one tiny job end to end; the others run the modules' own benchmarks.
+ * time and one tiny job end to end; the others run the services' benchmarks (module xdyna-bench).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks that print figures: stack | memory | animator | animator-job | encoder | pose | gateway")
 final class BenchCommand implements Callable<Integer> {
-    static final Map<String, String> MODULE_BENCHES = Map.of(
-            "animator", "io.xdyna.animator.bench.AnimatorBench",
-            "animator-job", "io.xdyna.animator.bench.AnimatorJobBench",
-            "encoder", "io.xdyna.encoder.bench.EncoderBench",
-            "pose", "io.xdyna.pose.bench.PoseBench",
-            "gateway", "io.xdyna.gateway.bench.GatewayBench");
+    /** A benchmark run with the command's remaining arguments; returns the exit status. */
+    @FunctionalInterface
+    interface Bench {
+        int run(String[] args) throws Exception;
+    }
 
     @Parameters(index = "0", description = "stack, memory, animator, animator-job, encoder, pose or gateway")
     String what;
@@ -32,38 +38,43 @@ final class BenchCommand implements Callable<Integer> {
     @Parameters(index = "1..*", description = "arguments for the module benchmark")
     String[] args = new String[0];
 
+    /** Every benchmark by name, in the order the help lists them. */
+    Map<String, Bench> benches() {
+        Map<String, Bench> benches = new LinkedHashMap<>();
+        benches.put("stack", a -> stack());
+        benches.put("memory", MemoryBench::run);
+        benches.put("animator", AnimatorBench::run);
+        benches.put("animator-job", AnimatorJobBench::run);
+        benches.put("encoder", EncoderBench::run);
+        benches.put("pose", PoseBench::run);
+        benches.put("gateway", this::gateway);
+        return benches;
+    }
+
     @Override
     public Integer call() throws Exception {
-        if (what.equals("stack")) {
-            return stack();
-        }
-        if (what.equals("memory")) {
-            return MemoryBench.run(args);
-        }
-        if (what.equals("gateway") && System.getenv("KAFKA_BOOTSTRAP_SERVERS") == null) {
-            // no stack given: bring a real broker and S3 server up for the run
-            CommonConfig c = RealInfra.shared().newEnvironment("bench-gateway");
-            GatewayBench.run(c, arg(0, 32), arg(1, 10), arg(2, 2000), arg(3, 20), arg(4, 100),
-                    args.length > 5 ? args[5] : "128m");
-            return 0;
-        }
-        String main = MODULE_BENCHES.get(what);
-        if (main == null) {
-            System.err.println("unknown benchmark '" + what + "'; choose stack, memory, " + String.join(", ",
-                    MODULE_BENCHES.keySet()));
+        Map<String, Bench> benches = benches();
+        Bench bench = benches.get(what);
+        if (bench == null) {
+            System.err.println("unknown benchmark '" + what + "'; choose " + String.join(", ", benches.keySet()));
             return 2;
         }
-        Class<?> bench = Class.forName(main);
-        try {
-            // a benchmark with an exit status: non-zero when a side could not run
-            Method run = bench.getMethod("run", String[].class);
-            if (run.getReturnType() == int.class) {
-                return (Integer) run.invoke(null, (Object) args);
-            }
-        } catch (NoSuchMethodException e) {
-            // main only
+        return bench.run(args);
+    }
+
+    /** The gateway's benchmark on the stack the environment names, or on a real broker and S3 server of its own. */
+    private int gateway(String[] args) throws Exception {
+        if (System.getenv("KAFKA_BOOTSTRAP_SERVERS") != null) {
+            return GatewayBench.run(args);
         }
-        bench.getMethod("main", String[].class).invoke(null, (Object) args);
+        // no stack given: bring a real broker and S3 server up for the run
+        CommonConfig c = CommonConfig.from(new Env(RealInfra.shared().newEnvironment("bench-gateway")));
+        KafkaSetup.ensureTopics(c.kafkaBootstrap(), c.topics(), 3, (short) 1);
+        try (ObjectStore store = new ObjectStore(c)) {
+            store.ensureBucket();
+        }
+        GatewayBench.run(c, arg(0, 32), arg(1, 10), arg(2, 2000), arg(3, 20), arg(4, 100),
+                args.length > 5 ? args[5] : "128m");
         return 0;
     }
 

@@ -30,8 +30,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  *       for {@code jnilib/<classifier>/<flavor>/libdjl_torch.so} in pytorch-jni (offline, nothing can
  *       be downloaded), with {@code PYTORCH_FLAVOR}/{@code PYTORCH_VERSION} from the image's ENV and the
  *       CUDA version of the base image; ONNX Runtime and JavaCPP need their linux-x64 natives;</li>
- *   <li>it carries only its own service's runtime dependencies (no broker, S3 server, CLI or test
- *       tools, no other service's engine);</li>
+ *   <li>it carries only its own service's runtime dependencies (no broker, S3 server, CLI, benchmark
+ *       or test tools, no other service's engine);</li>
  *   <li>its entrypoint's main class exists, it runs as a numeric non-root user, and its base images
  *       are pinned.</li>
  * </ul>
@@ -44,7 +44,8 @@ class ImageContentsTest {
 
     /** Artifacts that belong to no service image. */
     static final List<String> NEVER = List.of("kafka_2.13-", "kafka-server-", "kafka-raft-", "s3proxy-", "jclouds-",
-            "xdyna-testkit-", "xdyna-launcher-", "picocli-", "selenium-", "testcontainers-", "junit-", "assertj-");
+            "xdyna-testkit-", "xdyna-launcher-", "xdyna-bench-", "picocli-", "selenium-", "testcontainers-", "junit-",
+            "assertj-");
 
     /** Per image, engines it must not carry (another service's). */
     static final Map<String, List<String>> NOT_HERE = Map.of(
@@ -145,6 +146,13 @@ class ImageContentsTest {
         List<String> extra = libJars(image).stream().map(p -> p.getFileName().toString())
                 .filter(f -> forbidden.stream().anyMatch(f::startsWith)).toList();
         assertThat(extra).as(name + " carries jars of another service or of the tools").isEmpty();
+        // the benchmarks live in the bench module, not in the service's own classes (/app/classes)
+        Path classes = DeploymentFiles.root().resolve(name).resolve("target/classes");
+        try (Stream<Path> s = Files.walk(classes)) {
+            List<String> benches = s.filter(Files::isRegularFile).map(p -> classes.relativize(p).toString())
+                    .filter(f -> f.contains("/bench/")).toList();
+            assertThat(benches).as(name + " classes carry benchmarks").isEmpty();
+        }
     }
 
     @ParameterizedTest(name = "{0}")

@@ -15,8 +15,8 @@ import io.xdyna.shared.kafka.EventPublisher;
 import io.xdyna.shared.kafka.KafkaSetup;
 import io.xdyna.shared.stage.DeadLetters;
 import io.xdyna.shared.storage.ObjectStore;
+import io.xdyna.shared.testing.TestEnvironments;
 import io.xdyna.testkit.Ports;
-import io.xdyna.testkit.RealInfra;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -58,11 +58,11 @@ class PipelineIT {
 
     @BeforeAll
     static void startSystem() throws Exception {
-        config = RealInfra.shared().newEnvironment("pipeline");
+        config = TestEnvironments.newEnvironment("pipeline");
         store = new ObjectStore(config);
         Path root = TestPaths.repoRoot();
         int httpPort = Ports.free();
-        Map<String, String> env = new HashMap<>(RealInfra.env(config));
+        Map<String, String> env = new HashMap<>(TestEnvironments.env(config));
         env.put("XDYNA_MODEL_DIR", root.resolve("pretrained_weights/tiny-xdyna").toString());
         env.put("XDYNA_POSE_MODEL_DIR", root.resolve("pretrained_weights/tiny-dwpose").toString());
         env.put("XDYNA_API_KEYS", "acme:" + KEY_ACME + ",other:" + KEY_OTHER);

@@ -1,9 +1,5 @@
 package io.xdyna.testkit;
 
-import io.xdyna.shared.config.CommonConfig;
-import io.xdyna.shared.config.Env;
-import io.xdyna.shared.kafka.KafkaSetup;
-import io.xdyna.shared.storage.ObjectStore;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -14,8 +10,13 @@ import org.slf4j.LoggerFactory;
 /**
  * One real Kafka broker and one real S3 server per test JVM, started on first use and stopped at
  * exit. Each test takes a fresh, isolated world from {@link #newEnvironment}: its own topic prefix
- * and its own bucket, so tests never see each other's records or objects, and tests may run in any
- * order against the same broker.
+ * and its own bucket name, so tests never see each other's records or objects, and tests may run in
+ * any order against the same broker.
+ *
+ * <p>The testkit knows nothing of the services (no dependency on their modules): it hands out
+ * servers and names as the environment variables the services read. Creating the topics and the
+ * bucket is the caller's part, since only the services' configuration knows which topics exist
+ * (see {@code io.xdyna.shared.testing.TestEnvironments} in the shared module's tests).
  *
  * <p>By default both run here without Docker: {@link KafkaBroker} (child JVM) and {@link S3Server}
  * (in this JVM). With {@code XDYNA_TESTCONTAINERS=true} and a Docker engine that answers, Kafka and
@@ -29,8 +30,6 @@ public final class RealInfra {
     public static final String ACCESS_KEY = "xdyna-test";
     /** S3 secret key of the shared server. */
     public static final String SECRET_KEY = "xdyna-test-secret";
-    /** Partitions of every work topic a test environment gets. */
-    public static final int PARTITIONS = 3;
 
     private static RealInfra instance;
     private static Throwable startFailure;
@@ -127,12 +126,13 @@ public final class RealInfra {
     }
 
     /**
-     * A fresh world for one test: a unique topic prefix with every topic of {@code Topics} created
-     * ({@value #PARTITIONS} partitions, the animators' queue 1, replication 1, status compacted) and a unique, created
-     * bucket. Names start with {@code t<n>-<test name>} so a broker or bucket listing shows whose
-     * they are.
+     * A fresh world for one test, as the environment variables a service reads:
+     * {@code KAFKA_BOOTSTRAP_SERVERS}, {@code S3_ENDPOINT}, {@code S3_ACCESS_KEY}, {@code S3_SECRET_KEY},
+     * {@code S3_BUCKET} (unique) and {@code XDYNA_TOPIC_PREFIX} (unique, ending in a dot). Names start
+     * with {@code t<n>-<test name>} so a broker or bucket listing shows whose they are. Nothing is
+     * created here: the topics and the bucket are the caller's to create.
      */
-    public CommonConfig newEnvironment(String testName) {
+    public Map<String, String> newEnvironment(String testName) {
         String slug = testName == null ? "" : testName.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-");
         if (slug.length() > 30) {
             slug = slug.substring(0, 30);
@@ -147,29 +147,6 @@ public final class RealInfra {
         env.put("S3_SECRET_KEY", SECRET_KEY);
         env.put("S3_BUCKET", name);
         env.put("XDYNA_TOPIC_PREFIX", name + ".");
-        CommonConfig config = CommonConfig.from(new Env(env));
-        KafkaSetup.ensureTopics(config.kafkaBootstrap(), config.topics(), PARTITIONS, (short) 1);
-        try (ObjectStore store = new ObjectStore(config)) {
-            store.ensureBucket();
-        }
-        return config;
-    }
-
-    /**
-     * The environment variables a service process reads for this configuration (for
-     * {@link JavaProcess#env(Map)}): KAFKA_BOOTSTRAP_SERVERS, S3_ENDPOINT, S3_PUBLIC_ENDPOINT,
-     * S3_ACCESS_KEY, S3_SECRET_KEY, S3_BUCKET, S3_REGION, XDYNA_TOPIC_PREFIX.
-     */
-    public static Map<String, String> env(CommonConfig c) {
-        Map<String, String> env = new LinkedHashMap<>();
-        env.put("KAFKA_BOOTSTRAP_SERVERS", c.kafkaBootstrap());
-        env.put("S3_ENDPOINT", c.s3Endpoint());
-        env.put("S3_PUBLIC_ENDPOINT", c.s3PublicEndpoint());
-        env.put("S3_ACCESS_KEY", c.s3AccessKey());
-        env.put("S3_SECRET_KEY", c.s3SecretKey());
-        env.put("S3_BUCKET", c.s3Bucket());
-        env.put("S3_REGION", c.s3Region());
-        env.put("XDYNA_TOPIC_PREFIX", c.topics().prefix());
         return env;
     }
 }

@@ -1,23 +1,27 @@
 package io.xdyna.testkit;
 
-import static io.xdyna.testkit.KafkaTestSupport.createTopic;
-import static io.xdyna.testkit.KafkaTestSupport.produce;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.xdyna.shared.kafka.KafkaSetup;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.FinalizedVersionRange;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -83,13 +87,13 @@ class KafkaBrokerIT {
 
     @Test
     void aBadBrokerSettingFailsWithTheBrokerLogInTheMessage() {
-        assertThatThrownBy(() -> KafkaBroker.start(dir, 0, java.util.Map.of("group.share.delivery.count.limit", "99")))
+        assertThatThrownBy(() -> KafkaBroker.start(dir, 0, Map.of("group.share.delivery.count.limit", "99")))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("group.share.delivery.count.limit");
     }
 
     private static void assertShareGroupsFeatureIsOn(String bootstrap) throws Exception {
-        try (Admin admin = KafkaSetup.admin(bootstrap)) {
+        try (Admin admin = adminOf(bootstrap)) {
             FinalizedVersionRange share = admin.describeFeatures().featureMetadata().get().finalizedFeatures()
                     .get("share.version");
             assertThat(share).as("share.version finalized").isNotNull();
@@ -122,5 +126,28 @@ class KafkaBrokerIT {
             }
         }
         return got;
+    }
+
+    // plain clients: the testkit does not use the services' Kafka setup
+    private static Admin adminOf(String bootstrap) {
+        return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap));
+    }
+
+    private static void createTopic(String bootstrap, String topic, int partitions) throws Exception {
+        try (Admin admin = adminOf(bootstrap)) {
+            admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1))).all().get();
+        }
+    }
+
+    /** Sends the values (key = value) and waits for the acks. */
+    private static void produce(String bootstrap, String topic, String... values) throws Exception {
+        Map<String, Object> config = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName(),
+                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        try (KafkaProducer<String, String> p = new KafkaProducer<>(config)) {
+            for (String v : values) {
+                p.send(new ProducerRecord<>(topic, v, v)).get();
+            }
+        }
     }
 }

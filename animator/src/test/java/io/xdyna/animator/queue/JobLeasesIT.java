@@ -9,7 +9,7 @@ import io.xdyna.shared.kafka.EventPublisher;
 import io.xdyna.shared.stage.AttemptLedger;
 import io.xdyna.shared.stage.Stage;
 import io.xdyna.shared.storage.ObjectStore;
-import io.xdyna.testkit.RealInfra;
+import io.xdyna.shared.testing.TestEnvironments;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -46,7 +46,7 @@ class JobLeasesIT {
 
     @BeforeEach
     void setUp() {
-        c = RealInfra.shared().newEnvironment("leases");
+        c = TestEnvironments.newEnvironment("leases");
         store = new ObjectStore(c);
         publisher = new EventPublisher(c.kafkaBootstrap(), "it");
     }

@@ -14,9 +14,9 @@ import io.xdyna.shared.config.CommonConfig;
 import io.xdyna.shared.kafka.EventPublisher;
 import io.xdyna.shared.stage.JobStatusLog;
 import io.xdyna.shared.storage.ObjectStore;
+import io.xdyna.shared.testing.TestEnvironments;
 import io.xdyna.testkit.JavaProcess;
 import io.xdyna.testkit.Ports;
-import io.xdyna.testkit.RealInfra;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -44,7 +44,7 @@ class AnimatorKillResumeIT {
     @DisplayName("a job whose animator is SIGKILLed mid-sampling is finished by another animator from its checkpoint")
     void killedJobResumesElsewhere() throws Exception {
         java.nio.file.Files.createDirectories(logs);
-        CommonConfig c = RealInfra.shared().newEnvironment("kill-resume");
+        CommonConfig c = TestEnvironments.newEnvironment("kill-resume");
         String id = "killed-job";
         List<JobStatus> seen = new CopyOnWriteArrayList<>();
         try (ObjectStore store = new ObjectStore(c);
@@ -85,7 +85,7 @@ class AnimatorKillResumeIT {
     }
 
     private JavaProcess animator(CommonConfig c, String name) {
-        Map<String, String> env = new HashMap<>(RealInfra.env(c));
+        Map<String, String> env = new HashMap<>(TestEnvironments.env(c));
         env.put("XDYNA_MODEL_DIR", TestBundles.tinyBundle().toString());
         env.put("XDYNA_DEVICE", "cpu");
         env.put("XDYNA_CHECKPOINT_EVERY", "1");

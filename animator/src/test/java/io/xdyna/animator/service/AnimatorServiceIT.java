@@ -22,7 +22,7 @@ import io.xdyna.shared.service.ServiceRunner;
 import io.xdyna.shared.stage.DeadLetters;
 import io.xdyna.shared.stage.StageService;
 import io.xdyna.shared.storage.ObjectStore;
-import io.xdyna.testkit.RealInfra;
+import io.xdyna.shared.testing.TestEnvironments;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -44,7 +44,7 @@ class AnimatorServiceIT {
     private static final int H = 128;
 
     static Map<String, String> env(CommonConfig c, String modelDir) {
-        Map<String, String> env = new java.util.HashMap<>(RealInfra.env(c));
+        Map<String, String> env = new java.util.HashMap<>(TestEnvironments.env(c));
         env.put("XDYNA_MODEL_DIR", modelDir);
         env.put("XDYNA_DEVICE", "cpu");
         env.put("XDYNA_CHECKPOINT_EVERY", "1");
@@ -100,7 +100,7 @@ class AnimatorServiceIT {
     @DisplayName("ConditionsReady in, frames in the bucket and FramesReady out; poison records end FAILED and"
             + " dead-lettered while the consumer keeps going")
     void animatesJobsAndSurvivesPoison() throws Exception {
-        CommonConfig c = RealInfra.shared().newEnvironment("animator-e2e");
+        CommonConfig c = TestEnvironments.newEnvironment("animator-e2e");
         AnimatorConfig config = AnimatorConfig.from(new Env(env(c, TestBundles.tinyBundle().toString())));
         try (ObjectStore store = new ObjectStore(c);
                 EventPublisher pub = new EventPublisher(c.kafkaBootstrap(), "it");
@@ -170,7 +170,7 @@ class AnimatorServiceIT {
     @DisplayName("without a model bundle the service starts, says why on /health/ready, fails /health/live and leaves"
             + " jobs queued")
     void notReadyWithoutBundle() throws Exception {
-        CommonConfig c = RealInfra.shared().newEnvironment("animator-nomodel");
+        CommonConfig c = TestEnvironments.newEnvironment("animator-nomodel");
         String missing = TestBundles.repoRoot().resolve("pretrained_weights/xdyna-absent").toString();
         AnimatorConfig config = AnimatorConfig.from(new Env(env(c, missing)));
         try (EventPublisher pub = new EventPublisher(c.kafkaBootstrap(), "it");

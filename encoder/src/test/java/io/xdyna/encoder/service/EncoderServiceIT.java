@@ -27,7 +27,7 @@ import io.xdyna.shared.service.ServiceRunner;
 import io.xdyna.shared.stage.DeadLetters;
 import io.xdyna.shared.stage.StageService;
 import io.xdyna.shared.storage.ObjectStore;
-import io.xdyna.testkit.RealInfra;
+import io.xdyna.shared.testing.TestEnvironments;
 import java.io.ByteArrayInputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -74,7 +74,7 @@ class EncoderServiceIT {
     private int port;
 
     private void startService(TestInfo info) throws Exception {
-        common = RealInfra.shared().newEnvironment(info.getTestMethod().orElseThrow().getName());
+        common = TestEnvironments.newEnvironment(info.getTestMethod().orElseThrow().getName());
         EncoderConfig config = new EncoderConfig(common, 0, VideoSettings.defaults(), tmp.resolve("work"), true, true);
         service = EncoderService.create(config, "encoder-" + UUID.randomUUID());
         runner = new ServiceRunner(service);

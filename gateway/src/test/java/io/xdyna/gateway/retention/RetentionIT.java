@@ -14,7 +14,7 @@ import io.xdyna.gateway.support.RunningGateway;
 import io.xdyna.shared.config.CommonConfig;
 import io.xdyna.shared.kafka.EventPublisher;
 import io.xdyna.shared.storage.ObjectStore;
-import io.xdyna.testkit.RealInfra;
+import io.xdyna.shared.testing.TestEnvironments;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -35,7 +35,7 @@ class RetentionIT {
     @Test
     @DisplayName("finished jobs older than the retention disappear with their objects; running and recent ones stay")
     void expiresOnlyFinishedJobsPastTheRetention() throws Exception {
-        CommonConfig common = RealInfra.shared().newEnvironment("gateway-retention");
+        CommonConfig common = TestEnvironments.newEnvironment("gateway-retention");
         Instant longAgo = Instant.now().minus(Duration.ofHours(3));
         Path uploads = tmp.resolve("uploads");
         Files.createDirectories(uploads);

@@ -18,7 +18,7 @@ import io.xdyna.shared.kafka.EventPublisher;
 import io.xdyna.shared.service.ServiceRunner;
 import io.xdyna.shared.stage.DeadLetters;
 import io.xdyna.shared.storage.ObjectStore;
-import io.xdyna.testkit.RealInfra;
+import io.xdyna.shared.testing.TestEnvironments;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -50,8 +50,8 @@ class EntranceIT {
     @Test
     @DisplayName("cross-tenant and out-of-prefix input keys fail INPUT_FORBIDDEN before anything is read; own uploads and the shared prefix work")
     void refusesOtherTenantsObjects() throws Exception {
-        CommonConfig c = RealInfra.shared().newEnvironment("pose-entrance");
-        Map<String, String> env = new HashMap<>(RealInfra.env(c));
+        CommonConfig c = TestEnvironments.newEnvironment("pose-entrance");
+        Map<String, String> env = new HashMap<>(TestEnvironments.env(c));
         env.put("XDYNA_POSE_MODEL_DIR", TestPaths.tinyBundle().toString());
         env.put("XDYNA_WORK_DIR", work.toString());
         env.put(InputPolicy.SHARED_PREFIXES_VARIABLE, "samples/");

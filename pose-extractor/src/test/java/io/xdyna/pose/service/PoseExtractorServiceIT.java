@@ -22,7 +22,7 @@ import io.xdyna.shared.kafka.KafkaSetup;
 import io.xdyna.shared.service.ServiceRunner;
 import io.xdyna.shared.stage.DeadLetters;
 import io.xdyna.shared.storage.ObjectStore;
-import io.xdyna.testkit.RealInfra;
+import io.xdyna.shared.testing.TestEnvironments;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -53,7 +53,7 @@ class PoseExtractorServiceIT {
     Path work;
 
     private PoseExtractorConfig config(CommonConfig c, Path bundle) {
-        Map<String, String> env = new HashMap<>(RealInfra.env(c));
+        Map<String, String> env = new HashMap<>(TestEnvironments.env(c));
         env.put("XDYNA_POSE_MODEL_DIR", bundle.toString());
         env.put("XDYNA_WORK_DIR", work.toString());
         return PoseExtractorConfig.from(new Env(env));
@@ -129,7 +129,7 @@ class PoseExtractorServiceIT {
     @DisplayName("a JobRequest becomes conditions in the bucket and ConditionsReady; a poison record and a job"
             + " with missing inputs are dead-lettered and the next job still succeeds")
     void extractsConditionsAndSurvivesPoison() throws Exception {
-        CommonConfig c = RealInfra.shared().newEnvironment("pose-e2e");
+        CommonConfig c = TestEnvironments.newEnvironment("pose-e2e");
         try (ObjectStore store = new ObjectStore(c);
                 EventPublisher pub = new EventPublisher(c.kafkaBootstrap(), "it");
                 Tail tail = new Tail(c, List.of(c.topics().conditions(), c.topics().status(), c.topics().deadLetter()))) {
@@ -198,7 +198,7 @@ class PoseExtractorServiceIT {
     @Test
     @DisplayName("with the nobody bundle a job ends FAILED with NO_PERSON on the status topic")
     void noPersonFailsTheJob() throws Exception {
-        CommonConfig c = RealInfra.shared().newEnvironment("pose-nobody");
+        CommonConfig c = TestEnvironments.newEnvironment("pose-nobody");
         try (ObjectStore store = new ObjectStore(c);
                 EventPublisher pub = new EventPublisher(c.kafkaBootstrap(), "it");
                 Tail tail = new Tail(c, List.of(c.topics().conditions(), c.topics().status(), c.topics().deadLetter()))) {
@@ -224,7 +224,7 @@ class PoseExtractorServiceIT {
     @Test
     @DisplayName("without a pose bundle the service starts, says on /health/ready what is missing, and takes no job")
     void missingBundleIsReportedNotConsumed() throws Exception {
-        CommonConfig c = RealInfra.shared().newEnvironment("pose-missing");
+        CommonConfig c = TestEnvironments.newEnvironment("pose-missing");
         try (EventPublisher pub = new EventPublisher(c.kafkaBootstrap(), "it");
                 Tail tail = new Tail(c, List.of(c.topics().status()))) {
             pub.send(c.topics().requests(), request("job-m", 2, 2, false));

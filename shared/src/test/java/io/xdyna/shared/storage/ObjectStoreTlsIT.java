@@ -1,12 +1,12 @@
-package io.xdyna.testkit;
+package io.xdyna.shared.storage;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.xdyna.shared.config.CommonConfig;
 import io.xdyna.shared.config.Env;
-import io.xdyna.shared.storage.ObjectStore;
-import io.xdyna.shared.storage.StorageUnavailableException;
+import io.xdyna.testkit.Ports;
+import io.xdyna.testkit.TestCertificates;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The object store over TLS with a private CA: trusted through S3_TRUSTSTORE, refused without it. */
-class S3TlsIT {
+class ObjectStoreTlsIT {
     @TempDir
     Path tmp;
 

@@ -1,8 +1,7 @@
-package io.xdyna.testkit;
+package io.xdyna.shared.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.xdyna.shared.kafka.KafkaSetup;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,7 +22,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
-/** Small Kafka helpers for the testkit's own tests. */
+/** Small Kafka helpers for the share-group tests. */
 final class KafkaTestSupport {
     private KafkaTestSupport() {
     }

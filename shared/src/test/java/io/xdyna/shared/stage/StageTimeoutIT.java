@@ -18,7 +18,7 @@ import io.xdyna.contract.job.JobState;
 import io.xdyna.shared.config.CommonConfig;
 import io.xdyna.shared.kafka.EventPublisher;
 import io.xdyna.shared.kafka.KafkaSetup;
-import io.xdyna.testkit.RealInfra;
+import io.xdyna.shared.testing.TestEnvironments;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -30,11 +30,10 @@ import org.junit.jupiter.api.Test;
  * context or has to be interrupted; the consumer then serves the next job.
  */
 class StageTimeoutIT {
-    private final RealInfra infra = RealInfra.shared();
 
     @Test
     void aJobPastTheLimitFailsWithTimeoutAndTheNextJobRuns() throws Exception {
-        CommonConfig env = infra.newEnvironment("stage-timeout");
+        CommonConfig env = TestEnvironments.newEnvironment("stage-timeout");
         List<String> started = new CopyOnWriteArrayList<>();
         List<String> finished = new CopyOnWriteArrayList<>();
         StageHandler<FramesReady> handler = (e, ctx) -> {
@@ -94,7 +93,7 @@ class StageTimeoutIT {
 
     @Test
     void aBigJobGetsTheTimeItsWorkNeedsAndARequestNoStageCouldFinishIsRefused() throws Exception {
-        CommonConfig env = infra.newEnvironment("stage-work");
+        CommonConfig env = TestEnvironments.newEnvironment("stage-work");
         // 1.5 s of cooperative work for every job, against a 700 ms floor
         StageHandler<FramesReady> handler = (e, ctx) -> {
             long end = System.nanoTime() + Duration.ofMillis(1500).toNanos();

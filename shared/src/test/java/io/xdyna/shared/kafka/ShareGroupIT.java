@@ -1,15 +1,15 @@
-package io.xdyna.testkit;
+package io.xdyna.shared.kafka;
 
-import static io.xdyna.testkit.KafkaTestSupport.createTopic;
-import static io.xdyna.testkit.KafkaTestSupport.pollAtLeast;
-import static io.xdyna.testkit.KafkaTestSupport.pollFor;
-import static io.xdyna.testkit.KafkaTestSupport.produce;
-import static io.xdyna.testkit.KafkaTestSupport.setGroupConfig;
-import static io.xdyna.testkit.KafkaTestSupport.shareConsumer;
+import static io.xdyna.shared.kafka.KafkaTestSupport.createTopic;
+import static io.xdyna.shared.kafka.KafkaTestSupport.pollAtLeast;
+import static io.xdyna.shared.kafka.KafkaTestSupport.pollFor;
+import static io.xdyna.shared.kafka.KafkaTestSupport.produce;
+import static io.xdyna.shared.kafka.KafkaTestSupport.setGroupConfig;
+import static io.xdyna.shared.kafka.KafkaTestSupport.shareConsumer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.xdyna.shared.kafka.KafkaSetup;
+import io.xdyna.testkit.RealInfra;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;

@@ -1,33 +1,36 @@
-package io.xdyna.animator.bench;
+package io.xdyna.bench.animator;
 
 import io.xdyna.animator.model.AnimatorModels;
-import io.xdyna.animator.model.Network;
 import io.xdyna.animator.pipeline.AnimationPipeline;
 import io.xdyna.animator.pipeline.AnimationRequest;
 import io.xdyna.animator.pipeline.PipelineOptions;
-import io.xdyna.animator.pipeline.RgbImage;
 import io.xdyna.animator.sampling.SamplingListener;
+import io.xdyna.bench.animator.AnimatorBenchSupport.NetworkCounters;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
 /**
  * Measures the sampling loop on a bundle: the share of step time spent outside network forwards (the
  * Java-side overhead: windows, concatenation, guidance, DDIM), and network frame-evaluations per
- * generated frame and step, all measured (network calls are counted and timed by {@link Network};
- * on a GPU each call is timed until the device has finished it).
+ * generated frame and step, all measured (network calls are counted and timed by
+ * {@link io.xdyna.animator.model.Network}; on a GPU each call is timed until the device has finished it).
  *
  * <p>Three configurations: the reference's call pattern (both guidance halves through the ControlNets,
  * one window per call), ControlNet reuse, and reuse with {@code windowBatch} windows stacked per call.
  *
- * <pre>java -cp ... io.xdyna.animator.bench.AnimatorBench [bundleDir] [frames] [width] [height] [steps] [device] [windowBatch]</pre>
+ * <pre>java -cp ... io.xdyna.bench.animator.AnimatorBench [bundleDir] [frames] [width] [height] [steps] [device] [windowBatch]</pre>
  */
 public final class AnimatorBench {
     private AnimatorBench() {
     }
 
     public static void main(String[] args) throws Exception {
+        System.exit(run(args));
+    }
+
+    /** Prints the three configurations' figures; 0 when done. */
+    public static int run(String[] args) throws Exception {
         Path dir = Path.of(args.length > 0 ? args[0] : "pretrained_weights/tiny-xdyna");
         int frames = args.length > 1 ? Integer.parseInt(args[1]) : 48;
         int width = args.length > 2 ? Integer.parseInt(args[2]) : 128;
@@ -41,22 +44,21 @@ public final class AnimatorBench {
             for (PipelineOptions options : List.of(new PipelineOptions(false, 0), new PipelineOptions(true, 0),
                     new PipelineOptions(true, 0, windowBatch))) {
                 AnimationPipeline pipeline = new AnimationPipeline(models, options);
-                AnimationRequest r = request(width, height, frames, steps);
+                AnimationRequest r = AnimatorBenchSupport.syntheticRequest(width, height, frames, steps);
                 try (AnimationPipeline.Prepared p = pipeline.prepare(r)) {
                     var init = pipeline.initialLatents(p);
                     pipeline.sample(p, init.duplicate(), steps - 1, SamplingListener.NONE); // warm-up
-                    Map<String, long[]> before = snapshot(models);
+                    Map<String, NetworkCounters> before = AnimatorBenchSupport.networkCounters(models);
                     long t0 = System.nanoTime();
                     pipeline.sample(p, init, 0, SamplingListener.NONE).toFloatArray(); // waits for the device
                     long wall = System.nanoTime() - t0;
-                    Map<String, long[]> after = snapshot(models);
+                    Map<String, NetworkCounters> after = AnimatorBenchSupport.networkCounters(models);
                     long inNets = 0;
                     StringBuilder evals = new StringBuilder();
                     for (String role : List.of("unet", "controlnet_pose", "controlnet_face")) {
-                        long[] a = after.get(role);
-                        long[] b = before.get(role);
-                        inNets += a[1] - b[1];
-                        evals.append(String.format(" %s %.2f", role, (a[2] - b[2]) / (double) frames / steps));
+                        NetworkCounters spent = after.get(role).minus(before.get(role));
+                        inNets += spent.nanos();
+                        evals.append(String.format(" %s %.2f", role, spent.frames() / (double) frames / steps));
                     }
                     System.out.printf("%s on %s, %d frames %dx%d, %d steps, ControlNet reuse %s, %d window(s) per"
                             + " call%s:%n", models.manifest().name(), models.device().device(), frames, width, height,
@@ -68,31 +70,6 @@ public final class AnimatorBench {
                 }
             }
         }
-    }
-
-    private static Map<String, long[]> snapshot(AnimatorModels models) {
-        Map<String, long[]> m = new java.util.HashMap<>();
-        for (Network n : models.networks().values()) {
-            m.put(n.role(), new long[] {n.calls(), n.nanos(), n.frames()});
-        }
-        return m;
-    }
-
-    private static AnimationRequest request(int w, int h, int frames, int steps) {
-        List<RgbImage> pose = new ArrayList<>();
-        List<RgbImage> face = new ArrayList<>();
-        byte[] ref = new byte[w * h * 3];
-        for (int i = 0; i < ref.length; i++) {
-            ref[i] = (byte) (i * 31 % 251);
-        }
-        for (int i = 0; i < frames; i++) {
-            byte[] px = new byte[w * h * 3];
-            for (int j = (i * 97) % 50; j < px.length; j += 50) {
-                px[j] = (byte) 255;
-            }
-            pose.add(new RgbImage(w, h, px));
-            face.add(new RgbImage(w, h, px));
-        }
-        return new AnimationRequest(w, h, steps, 7.5, 1, "", "", true, new RgbImage(w, h, ref), pose, face, face);
+        return 0;
     }
 }

@@ -1,4 +1,4 @@
-package io.xdyna.gateway.bench;
+package io.xdyna.gateway.support;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;

@@ -1,9 +1,10 @@
-package io.xdyna.gateway.bench;
+package io.xdyna.bench.gateway;
 
 import io.xdyna.contract.event.JobStatus;
 import io.xdyna.contract.job.JobState;
 import io.xdyna.contract.kafka.Topics;
 import io.xdyna.gateway.GatewayMain;
+import io.xdyna.gateway.support.LoadTools;
 import io.xdyna.shared.config.CommonConfig;
 import io.xdyna.shared.config.Env;
 import io.xdyna.shared.kafka.EventPublisher;
@@ -40,6 +41,14 @@ public final class GatewayBench {
     }
 
     public static void main(String[] args) throws Exception {
+        System.exit(run(args));
+    }
+
+    /**
+     * Runs against the broker and object store of the environment; 0 when done, 2 when Kafka cannot be
+     * reached (the message says what to start).
+     */
+    public static int run(String[] args) throws Exception {
         int readers = arg(args, 0, 32);
         int seconds = arg(args, 1, 10);
         int jobs = arg(args, 2, 2000);
@@ -53,9 +62,10 @@ public final class GatewayBench {
         } catch (RuntimeException e) {
             System.err.println("cannot reach Kafka at " + common.kafkaBootstrap() + " (" + e.getMessage()
                     + "); start ./xdyna local or set KAFKA_BOOTSTRAP_SERVERS and S3_ENDPOINT");
-            System.exit(2);
+            return 2;
         }
         run(common, readers, seconds, jobs, uploaders, uploadMb, heap);
+        return 0;
     }
 
     /** Runs the benchmark on existing topics of {@code common}, printing its figures. */

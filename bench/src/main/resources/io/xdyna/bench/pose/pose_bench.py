@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Python/OpenCV side of io.xdyna.pose.bench.PoseBench: the same per-frame work as the Java pipeline's
+"""Python/OpenCV side of io.xdyna.bench.pose.PoseBench: the same per-frame work as the Java pipeline's
 decode + crop2ratio + INTER_LINEAR resize + OpenPose drawing as the pose extractor draws it (X-Dyna's
 draw_bodypose without the head: the first 17 limbs as filled ellipses, skipping those that touch the eyes
 or ears, darkening, body discs except eyes and ears), as X-Dyna's reference does it with cv2. Writes the

@@ -1,4 +1,4 @@
-package io.xdyna.pose.bench;
+package io.xdyna.bench.pose;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -23,7 +23,7 @@ import java.util.Locale;
  * work in Python/OpenCV, checked to give the same drawing
  * (the {@code pose_bench.py} resource beside this class, run with Debian's /usr/bin/python3 and python3-opencv) in the same run.
  *
- * <p>{@code java -cp ... io.xdyna.pose.bench.PoseBench [video] [width] [height] [frames] [repeats]};
+ * <p>{@code java -cp ... io.xdyna.bench.pose.PoseBench [video] [width] [height] [frames] [repeats]};
  * defaults: {@code ../shared/examples/example_1_driving.mp4} (512x896), output 512x896 (X-Dyna's default size),
  * 300 frames, 3 repeats. Run from the repository root.
  */

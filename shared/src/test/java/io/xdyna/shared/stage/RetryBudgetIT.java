@@ -16,7 +16,7 @@ import io.xdyna.contract.storage.StorageLayout;
 import io.xdyna.shared.config.CommonConfig;
 import io.xdyna.shared.kafka.EventPublisher;
 import io.xdyna.shared.storage.ObjectStore;
-import io.xdyna.testkit.RealInfra;
+import io.xdyna.shared.testing.TestEnvironments;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -33,14 +33,13 @@ import org.junit.jupiter.api.Test;
 class RetryBudgetIT {
     private static final int BUDGET = 3;
 
-    private final RealInfra infra = RealInfra.shared();
     private CommonConfig env;
     private EventPublisher publisher;
     private ObjectStore store;
 
     @BeforeEach
     void setUp() {
-        env = infra.newEnvironment("retry-budget");
+        env = TestEnvironments.newEnvironment("retry-budget");
         publisher = new EventPublisher(env.kafkaBootstrap(), "retry-budget-it");
         store = new ObjectStore(env, Duration.ofSeconds(5));
     }

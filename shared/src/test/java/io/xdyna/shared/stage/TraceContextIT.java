@@ -13,7 +13,7 @@ import io.xdyna.shared.config.CommonConfig;
 import io.xdyna.shared.kafka.EventPublisher;
 import io.xdyna.shared.kafka.KafkaSetup;
 import io.xdyna.shared.telemetry.Tracing;
-import io.xdyna.testkit.RealInfra;
+import io.xdyna.shared.testing.TestEnvironments;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -42,7 +42,7 @@ class TraceContextIT {
 
     @BeforeAll
     static void start() {
-        common = RealInfra.shared().newEnvironment("trace-context");
+        common = TestEnvironments.newEnvironment("trace-context");
         publisher = new EventPublisher(common.kafkaBootstrap(), "it-trace");
         StatusReporter status = new StatusReporter(publisher, common.topics(), 2.0);
         DeadLetters dlq = new DeadLetters(publisher, common.topics(), "it-stage");

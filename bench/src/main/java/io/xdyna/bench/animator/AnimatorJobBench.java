@@ -1,4 +1,4 @@
-package io.xdyna.animator.bench;
+package io.xdyna.bench.animator;
 
 import ai.djl.ndarray.NDArray;
 import io.xdyna.animator.model.AnimatorModels;
@@ -9,6 +9,7 @@ import io.xdyna.animator.pipeline.MemoryEstimate;
 import io.xdyna.animator.pipeline.PipelineOptions;
 import io.xdyna.animator.pipeline.RgbImage;
 import io.xdyna.animator.sampling.SamplingListener;
+import io.xdyna.bench.animator.AnimatorBenchSupport.NetworkCounters;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,16 +25,21 @@ import java.util.Map;
  * {@link MemoryEstimate}'s prediction. Made for the full-size dry run ({@code tools/bench/fullsize_dryrun.sh});
  * prints one {@code RESULT {json}} line for scripts.
  *
- * <pre>java -cp ... io.xdyna.animator.bench.AnimatorJobBench bundleDir frames width height steps [device] [windowBatch]</pre>
+ * <pre>java -cp ... io.xdyna.bench.animator.AnimatorJobBench bundleDir frames width height steps [device] [windowBatch]</pre>
  */
 public final class AnimatorJobBench {
     private AnimatorJobBench() {
     }
 
     public static void main(String[] args) throws Exception {
+        System.exit(run(args));
+    }
+
+    /** Runs the job and prints its figures; 0 when done, 2 on a usage error. */
+    public static int run(String[] args) throws Exception {
         if (args.length < 5) {
             System.err.println("usage: AnimatorJobBench bundleDir frames width height steps [device] [windowBatch]");
-            System.exit(2);
+            return 2;
         }
         Path dir = Path.of(args[0]);
         int frames = Integer.parseInt(args[1]);
@@ -79,7 +85,7 @@ public final class AnimatorJobBench {
             monitor.setDaemon(true);
             monitor.start();
             AnimationPipeline pipeline = new AnimationPipeline(models, new PipelineOptions(true, 0, windowBatch));
-            AnimationRequest r = request(width, height, frames, steps);
+            AnimationRequest r = AnimatorBenchSupport.syntheticRequest(width, height, frames, steps);
             Map<String, Double> phases = new LinkedHashMap<>();
             long t = System.nanoTime();
             try (AnimationPipeline.Prepared p = pipeline.prepare(r)) {
@@ -127,14 +133,15 @@ public final class AnimatorJobBench {
             monitor.interrupt();
             long peak = procStatusBytes("VmHWM:");
             Map<String, Object> nets = new LinkedHashMap<>();
-            for (Network n : models.networks().values()) {
+            for (Map.Entry<String, NetworkCounters> e : AnimatorBenchSupport.networkCounters(models).entrySet()) {
+                NetworkCounters n = e.getValue();
                 if (n.calls() == 0) {
                     continue;
                 }
-                double s = n.nanos() / 1e9;
-                nets.put(n.role(), Map.of("calls", n.calls(), "frames", n.frames(), "seconds", round(s),
+                double s = n.seconds();
+                nets.put(e.getKey(), Map.of("calls", n.calls(), "frames", n.frames(), "seconds", round(s),
                         "secondsPerCall", round(s / n.calls())));
-                System.out.printf("  %-16s %3d calls, %4d frames, %8.1f s, %7.2f s per call%n", n.role(), n.calls(),
+                System.out.printf("  %-16s %3d calls, %4d frames, %8.1f s, %7.2f s per call%n", e.getKey(), n.calls(),
                         n.frames(), s, s / n.calls());
             }
             System.out.printf("phases: %s%n", phases);
@@ -158,6 +165,7 @@ public final class AnimatorJobBench {
             result.put("estimateBytes", estimate);
             System.out.println("RESULT " + new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(result));
         }
+        return 0;
     }
 
     private static double seconds(long since) {
@@ -192,24 +200,5 @@ public final class AnimatorJobBench {
             return -1;
         }
         return -1;
-    }
-
-    /** A reference with structure and pose/face maps with a few lit pixels, as AnimatorBench's. */
-    private static AnimationRequest request(int w, int h, int frames, int steps) {
-        List<RgbImage> pose = new ArrayList<>();
-        List<RgbImage> face = new ArrayList<>();
-        byte[] ref = new byte[w * h * 3];
-        for (int i = 0; i < ref.length; i++) {
-            ref[i] = (byte) (i * 31 % 251);
-        }
-        for (int i = 0; i < frames; i++) {
-            byte[] px = new byte[w * h * 3];
-            for (int j = (i * 97) % 50; j < px.length; j += 50) {
-                px[j] = (byte) 255;
-            }
-            pose.add(new RgbImage(w, h, px));
-            face.add(new RgbImage(w, h, px));
-        }
-        return new AnimationRequest(w, h, steps, 7.5, 1, "", "", true, new RgbImage(w, h, ref), pose, face, face);
     }
 }

@@ -1,4 +1,4 @@
-package io.xdyna.encoder.bench;
+package io.xdyna.bench.encoder;
 
 import static org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_BGR24;
 
