@@ -7,15 +7,20 @@ import io.xdyna.gateway.support.RunningGateway;
 import io.xdyna.shared.config.CommonConfig;
 import io.xdyna.shared.fuzz.Fuzz;
 import io.xdyna.shared.testing.TestEnvironments;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.UncheckedIOException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
+import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -43,10 +48,10 @@ class MultipartFuzzIT {
         CommonConfig common = TestEnvironments.newEnvironment("gateway-multipart-fuzz");
         gw = RunningGateway.start(new GatewayConfig(common, "127.0.0.1", 0, ApiKeys.parse("XDYNA_API_KEYS",
                 "fz:" + KEY), 1L << 20, tmp.resolve("uploads"), Duration.ofMinutes(5)));
-        java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(20, 20,
-                java.awt.image.BufferedImage.TYPE_INT_RGB);
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-        javax.imageio.ImageIO.write(img, "png", out);
+        BufferedImage img = new BufferedImage(20, 20,
+                BufferedImage.TYPE_INT_RGB);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ImageIO.write(img, "png", out);
         image = out.toByteArray();
     }
 
@@ -69,7 +74,7 @@ class MultipartFuzzIT {
             HttpResponse<String> a;
             try {
                 a = RunningGateway.send(r.build());
-            } catch (java.io.UncheckedIOException e) {
+            } catch (UncheckedIOException e) {
                 // Vert.x may drop the connection (HTTP/2 GOAWAY) instead of answering when Netty's multipart
                 // decoder fails mid-body: a refusal, not a crash or a hang; stillLiveAfterwards checks the
                 // gateway goes on. Seen about once in 300 tries on a loaded machine.
@@ -101,7 +106,7 @@ class MultipartFuzzIT {
         for (boolean file : List.of(true, false)) {
             String head = "--BOUND\r\nContent-Disposition: form-data; name=\"reference\""
                     + (file ? "; filename=\"a.png\"" : "") + "\r\nContent-Type: image/png\r\n\r\n";
-            java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+            ByteArrayOutputStream b = new ByteArrayOutputStream();
             b.writeBytes(head.getBytes(StandardCharsets.UTF_8));
             b.writeBytes(image);
             b.writeBytes("\r\n".getBytes(StandardCharsets.UTF_8));
@@ -130,7 +135,7 @@ class MultipartFuzzIT {
      */
     @Test
     void emptyNameAfterFilePartIsA400() {
-        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
         b.writeBytes(("--BOUND\r\nContent-Disposition: form-data; name=\"reference\"; filename=\"a.bin\"\r\n"
                 + "Content-Type: application/octet-stream\r\n\r\n").getBytes(StandardCharsets.UTF_8));
         b.writeBytes(image);
@@ -185,7 +190,7 @@ class MultipartFuzzIT {
         List<Part> parts = Fuzz.list(r, 0, 5, MultipartFuzzIT::part);
         int damage = Fuzz.between(r, 0, 3);
         int at = Fuzz.between(r, 0, 2000);
-        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
         for (Part p : parts) {
             String head = "--BOUND\r\nContent-Disposition: form-data; name=\"" + p.name() + "\""
                     + (p.fileName() == null ? "" : "; filename=\"" + p.fileName() + "\"")
@@ -199,7 +204,7 @@ class MultipartFuzzIT {
         }
         byte[] out = b.toByteArray();
         if (damage == 2 && out.length > 0) {
-            out = java.util.Arrays.copyOf(out, at % out.length);
+            out = Arrays.copyOf(out, at % out.length);
         } else if (damage == 3 && out.length > 0) {
             out[at % out.length] = (byte) (out[at % out.length] ^ 0x5a);
         }

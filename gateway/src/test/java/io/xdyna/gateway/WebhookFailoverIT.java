@@ -19,6 +19,7 @@ import io.xdyna.shared.config.CommonConfig;
 import io.xdyna.shared.kafka.EventPublisher;
 import io.xdyna.shared.testing.TestEnvironments;
 import io.xdyna.testkit.JavaProcess;
+import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -60,7 +61,7 @@ class WebhookFailoverIT {
             JsonNode body;
             try {
                 body = Events.MAPPER.readTree(b.getBytes());
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 req.response().setStatusCode(400).end();
                 return;
             }

@@ -18,6 +18,7 @@ import io.xdyna.gateway.webhook.WebhookSigner;
 import io.xdyna.shared.config.CommonConfig;
 import io.xdyna.shared.kafka.EventPublisher;
 import io.xdyna.shared.testing.TestEnvironments;
+import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,6 +27,7 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -39,7 +41,7 @@ class WebhookIT {
         JsonNode json() {
             try {
                 return Events.MAPPER.readTree(body);
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 throw new AssertionError(e);
             }
         }
@@ -55,7 +57,7 @@ class WebhookIT {
         Vertx vertx = Vertx.vertx();
         List<Delivery> received = new CopyOnWriteArrayList<>();
         AtomicInteger calls = new AtomicInteger();
-        java.util.concurrent.atomic.AtomicReference<String> failedId = new java.util.concurrent.atomic.AtomicReference<>();
+        AtomicReference<String> failedId = new AtomicReference<>();
         HttpServer receiver = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(b -> {
             // the very first delivery fails, to exercise the retry
             if (calls.getAndIncrement() == 0) {

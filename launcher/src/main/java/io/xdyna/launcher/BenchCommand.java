@@ -13,6 +13,8 @@ import io.xdyna.shared.storage.ObjectStore;
 import io.xdyna.testkit.RealInfra;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -90,7 +92,7 @@ final class BenchCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         try (LocalStack stack = new LocalStack(LocalStack.Settings.throwaway(root, data, 1))) {
             stack.start();
-            stack.awaitAllReady(java.time.Duration.ofMinutes(3));
+            stack.awaitAllReady(Duration.ofMinutes(3));
             long up = System.nanoTime();
             ApiClient api = stack.api();
             String params = "{\"width\":256,\"height\":448,\"length\":16,\"stride\":2,\"steps\":4}";
@@ -118,7 +120,7 @@ final class BenchCommand implements Callable<Integer> {
 
     static void deleteQuietly(Path dir) {
         try (var s = Files.walk(dir)) {
-            s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (Exception e) {
             // temp data: best effort
         }

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -189,7 +190,7 @@ final class SoakCommand implements Callable<Integer> {
                 histogram.merge(n, 1, Integer::sum);
             }
             System.out.printf("samplings per job: max %d, total %d for %d jobs; jobs by samplings %s%n",
-                    java.util.Arrays.stream(perJob).max().orElse(0), java.util.Arrays.stream(perJob).sum(), ids.size(),
+                    Arrays.stream(perJob).max().orElse(0), Arrays.stream(perJob).sum(), ids.size(),
                     histogram);
             System.out.printf("kills %d %s, restarts %s, jobs completed more than once (same outputs) %d, "
                     + "wall time %.0f s (jobs %.0f s)%n", kills.values().stream().mapToInt(Integer::intValue).sum(),

@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.xdyna.contract.event.JobStatus;
 import io.xdyna.contract.job.JobState;
+import io.xdyna.contract.storage.StorageLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -14,6 +16,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -83,7 +86,7 @@ class AnimatorQueueDrillIT {
     void backlogWithAnAnimatorKilled() throws Exception {
         List<String> ids = submitSix(11);
         String victim = ids.get(0);
-        drills.when(victim, StackDrills.midSampling(3), () -> { }).get(5, java.util.concurrent.TimeUnit.MINUTES);
+        drills.when(victim, StackDrills.midSampling(3), () -> { }).get(5, TimeUnit.MINUTES);
         String holder = holderOf(victim, 1);
         ServiceProcess killed = drills.stack.service(holder);
         killed.kill();
@@ -155,9 +158,9 @@ class AnimatorQueueDrillIT {
 
     /** Attempts the animator recorded for the job ({@code jobs/{id}/attempts/animator.json}). */
     private static int attempts(String id) {
-        String key = io.xdyna.contract.storage.StorageLayout.attempts(id, "animator");
+        String key = StorageLayout.attempts(id, "animator");
         try {
-            return new com.fasterxml.jackson.databind.ObjectMapper().readTree(drills.store.get(key)).get("attempts").asInt();
+            return new ObjectMapper().readTree(drills.store.get(key)).get("attempts").asInt();
         } catch (Exception e) {
             return 0;
         }

@@ -10,9 +10,13 @@ import io.xdyna.shared.storage.ObjectStore;
 import io.xdyna.testkit.KafkaBroker;
 import io.xdyna.testkit.Ports;
 import io.xdyna.testkit.S3Server;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -27,6 +31,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.utils.AppInfoParser;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
@@ -70,7 +77,7 @@ class ComposeStackIT {
         broker = KafkaBroker.startAsImage(ImageRun.kafkaEnvHere(DeploymentFiles.composeEnvironment("kafka"),
                 kafkaPort, controllerPort, tmp.resolve("kafka/log")), tmp.resolve("kafka"), kafkaPort, controllerPort);
         assertThat(compose.get("kafka").get("image")).as("the image version is the broker version run here")
-                .isEqualTo("apache/kafka:" + org.apache.kafka.common.utils.AppInfoParser.getVersion());
+                .isEqualTo("apache/kafka:" + AppInfoParser.getVersion());
         ImageRun.Result health = ImageRun.kafkaShell(ImageRun.healthcheckScript(compose.get("kafka")),
                 broker.bootstrap(), tmp);
         assertThat(health.exit()).as("kafka's compose healthcheck: " + health.output()).isZero();
@@ -100,7 +107,7 @@ class ComposeStackIT {
 
     /** Waits for every compose healthcheck URL to answer 200; fails at once when a service process dies. */
     static void awaitHealthy(Duration timeout) throws Exception {
-        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        HttpClient http = HttpClient.newHttpClient();
         long deadline = System.nanoTime() + timeout.toNanos();
         List<String> pending = new ArrayList<>(healthUrls.keySet());
         while (!pending.isEmpty()) {
@@ -112,8 +119,8 @@ class ComposeStackIT {
             }
             String name = pending.get(0);
             try {
-                var r = http.send(java.net.http.HttpRequest.newBuilder(URI.create(healthUrls.get(name)))
-                        .timeout(Duration.ofSeconds(2)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+                var r = http.send(HttpRequest.newBuilder(URI.create(healthUrls.get(name)))
+                        .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
                 if (r.statusCode() == 200) {
                     pending.remove(0);
                     continue;
@@ -222,7 +229,7 @@ class ComposeStackIT {
         }
         Files.createDirectories(dir);
         String jar = null;
-        for (String p : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+        for (String p : System.getProperty("java.class.path").split(File.pathSeparator)) {
             if (p.contains("pytorch-native-cpu")) {
                 jar = p;
             }
@@ -265,15 +272,15 @@ class ComposeStackIT {
     @Test
     @DisplayName("kafka-init created our topics: the animators' queue with one partition, status compacted")
     void kafkaInitCreatedTheTopics() throws Exception {
-        java.util.Properties p = new java.util.Properties();
+        Properties p = new Properties();
         p.put("bootstrap.servers", broker.bootstrap());
-        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(p)) {
+        try (Admin admin = Admin.create(p)) {
             var topics = admin.describeTopics(List.of("xdyna.jobs.requests", "xdyna.jobs.conditions",
                     "xdyna.jobs.frames", "xdyna.jobs.results", "xdyna.jobs.status", "xdyna.jobs.dlq"))
                     .allTopicNames().get(30, TimeUnit.SECONDS);
             assertThat(topics.get("xdyna.jobs.conditions").partitions()).hasSize(1);
-            var status = new org.apache.kafka.common.config.ConfigResource(
-                    org.apache.kafka.common.config.ConfigResource.Type.TOPIC, "xdyna.jobs.status");
+            var status = new ConfigResource(
+                    ConfigResource.Type.TOPIC, "xdyna.jobs.status");
             assertThat(admin.describeConfigs(List.of(status)).all().get(30, TimeUnit.SECONDS).get(status)
                     .get("cleanup.policy").value()).isEqualTo("compact");
         }

@@ -1,5 +1,6 @@
 package io.xdyna.launcher;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -221,7 +222,7 @@ final class DeploymentFiles {
     }
 
     static boolean onPath(String exe) {
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
             if (Files.isExecutable(Path.of(dir, exe))) {
                 return true;
             }

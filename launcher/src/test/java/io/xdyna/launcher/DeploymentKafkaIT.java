@@ -5,12 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.xdyna.testkit.KafkaBroker;
 import io.xdyna.testkit.Ports;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -48,14 +50,14 @@ class DeploymentKafkaIT {
     @DisplayName("a setting the broker refuses fails the start with the broker's reason (the dev overlay before its fix)")
     void aRefusedSettingFailsTheStart() throws Exception {
         List<Map<String, Object>> docs = DeploymentFiles.readManifests("deploy/k8s/overlays/dev/kafka.yaml");
-        Map<String, String> container = new java.util.LinkedHashMap<>(
+        Map<String, String> container = new LinkedHashMap<>(
                 DeploymentFiles.containerEnv(docs, "StatefulSet", "kafka", "kafka"));
         container.keySet().removeIf(k -> k.contains("_MIN_"));
         int port = Ports.free();
         int controller = Ports.free();
         Path data = tmp.resolve("kafka-refused");
         Map<String, String> env = ImageRun.kafkaEnvHere(container, port, controller, data.resolve("log"));
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> KafkaBroker.startAsImage(env, data, port, controller)
+        Assertions.assertThatThrownBy(() -> KafkaBroker.startAsImage(env, data, port, controller)
                 .close()).hasMessageContaining("heartbeat.interval.ms must be greater than or equal to");
     }
 

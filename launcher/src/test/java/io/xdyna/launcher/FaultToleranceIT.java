@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -182,7 +183,7 @@ class FaultToleranceIT {
      * Submits a job and SIGKILLs {@code service} the moment the job's status matches; the supervisor
      * restarts it. The job must end SUCCEEDED with exactly one set of results.
      */
-    private static String killDuring(String service, String params, java.util.function.Predicate<JobStatus> moment)
+    private static String killDuring(String service, String params, Predicate<JobStatus> moment)
             throws Exception {
         ServiceProcess victim = drills.stack.service(service);
         int restarts = victim.restarts();

@@ -17,6 +17,8 @@ import io.xdyna.shared.stage.DeadLetters;
 import io.xdyna.shared.storage.ObjectStore;
 import io.xdyna.shared.testing.TestEnvironments;
 import io.xdyna.testkit.Ports;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -24,11 +26,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
 import org.bytedeco.javacv.FFmpegFrameGrabber;
 import org.bytedeco.javacv.Frame;
 import org.junit.jupiter.api.AfterAll;
@@ -36,6 +40,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Keys;
 
 /**
  * The whole pipeline, nothing mocked: a real Kafka broker and S3 server, and the four services each
@@ -188,29 +194,29 @@ class PipelineIT {
         try (Browser browser = Browser.start()) {
             var d = browser.driver();
             d.get(acme.base().resolve("/").toString());
-            var key = d.findElement(org.openqa.selenium.By.id("apiKey"));
-            key.sendKeys(KEY_ACME, org.openqa.selenium.Keys.TAB);
+            var key = d.findElement(By.id("apiKey"));
+            key.sendKeys(KEY_ACME, Keys.TAB);
             Path ex = TestPaths.examples();
             browser.upload("file-reference", ex.resolve("example_1_reference.jpg"));
             browser.upload("file-driving", ex.resolve("example_1_driving.mp4"));
             for (var e : Map.of("p-width", "128", "p-height", "192", "p-length", "6", "p-stride", "4", "p-steps", "2")
                     .entrySet()) {
-                var input = d.findElement(org.openqa.selenium.By.id(e.getKey()));
+                var input = d.findElement(By.id(e.getKey()));
                 input.clear();
                 input.sendKeys(e.getValue());
             }
             browser.screenshot(shots.resolve("1-form.png"));
-            d.findElement(org.openqa.selenium.By.id("submit")).click();
+            d.findElement(By.id("submit")).click();
 
             // progress advances: the bar's width grows while the job runs
             List<Double> widths = new ArrayList<>();
             await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofMillis(250)).until(() -> {
                 widths.add(browser.number("return parseFloat(document.getElementById('bar').style.width) || 0"));
-                return d.findElements(org.openqa.selenium.By.id("video-result")).size() > 0;
+                return d.findElements(By.id("video-result")).size() > 0;
             });
             assertThat(widths).as("progress seen: " + widths).anyMatch(w -> w > 0 && w < 100);
-            assertThat(d.findElement(org.openqa.selenium.By.id("formError")).getText()).isEmpty();
-            assertThat(d.findElement(org.openqa.selenium.By.id("statusLine")).getText()).contains("SUCCEEDED");
+            assertThat(d.findElement(By.id("formError")).getText()).isEmpty();
+            assertThat(d.findElement(By.id("statusLine")).getText()).contains("SUCCEEDED");
 
             // the result really plays: decoded frames, time advancing, no media error
             await().atMost(Duration.ofSeconds(30)).until(() -> browser.number(
@@ -218,9 +224,9 @@ class PipelineIT {
                             + "return v.error ? -1 : (v.readyState >= 2 ? v.currentTime : 0)") > 0);
             assertThat(browser.number("return document.getElementById('video-result').videoWidth")).isEqualTo(128);
             browser.screenshot(shots.resolve("2-result.png"));
-            assertThat(d.findElements(org.openqa.selenium.By.cssSelector("[data-testid^=download-]"))).isNotEmpty();
+            assertThat(d.findElements(By.cssSelector("[data-testid^=download-]"))).isNotEmpty();
             // the history lists the job with its final state
-            await().atMost(Duration.ofSeconds(15)).until(() -> d.findElement(org.openqa.selenium.By.id("history"))
+            await().atMost(Duration.ofSeconds(15)).until(() -> d.findElement(By.id("history"))
                     .getText().contains("SUCCEEDED"));
         }
     }
@@ -232,9 +238,9 @@ class PipelineIT {
         Path out = logs.resolve("cli-result.mp4");
         String url = acme.base().toString();
         picocli.CommandLine cli = Xdyna.commandLine();
-        java.io.PrintStream stdout = System.out;
-        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
-        System.setOut(new java.io.PrintStream(captured, true, StandardCharsets.UTF_8));
+        PrintStream stdout = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
         int code;
         try {
             code = cli.execute("submit", ex.resolve("example_2_reference.jpg").toString(),
@@ -270,7 +276,7 @@ class PipelineIT {
                 PARAMS).get("id").asText();
         assertThat(awaitEnd(acme, id).get("state").asText()).isEqualTo("SUCCEEDED");
 
-        Map<String, List<String>> traceIdsByTopic = new java.util.LinkedHashMap<>();
+        Map<String, List<String>> traceIdsByTopic = new LinkedHashMap<>();
         for (String topic : List.of(config.topics().requests(), config.topics().conditions(),
                 config.topics().frames(), config.topics().results(), config.topics().status())) {
             List<String> ids = new ArrayList<>();
@@ -292,7 +298,7 @@ class PipelineIT {
         p.put("max.poll.records", 500);
         try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p)) {
             var parts = c.partitionsFor(topic, Duration.ofSeconds(10)).stream()
-                    .map(i -> new org.apache.kafka.common.TopicPartition(topic, i.partition())).toList();
+                    .map(i -> new TopicPartition(topic, i.partition())).toList();
             c.assign(parts);
             c.seekToBeginning(parts);
             var end = c.endOffsets(parts);

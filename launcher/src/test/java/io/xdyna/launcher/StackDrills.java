@@ -10,6 +10,7 @@ import io.xdyna.shared.stage.JobStatusLog;
 import io.xdyna.shared.storage.ObjectStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -170,7 +171,7 @@ final class StackDrills implements AutoCloseable {
                 Files.createDirectories(keep);
                 try (var logs = Files.list(data.resolve("logs"))) {
                     for (Path f : logs.toList()) {
-                        Files.copy(f, keep.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                        Files.copy(f, keep.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
                     }
                 }
             } catch (Exception e) {

@@ -1,5 +1,6 @@
 package io.xdyna.testkit;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
@@ -12,7 +13,9 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
@@ -100,7 +103,7 @@ public final class KafkaBroker implements AutoCloseable {
     }
 
     private void setupLikeImage() throws IOException {
-        Map<String, String> env = new java.util.LinkedHashMap<>(imageEnv);
+        Map<String, String> env = new LinkedHashMap<>(imageEnv);
         // configureDefaults
         env.putIfAbsent("CLUSTER_ID", IMAGE_DEFAULT_CLUSTER_ID);
         // configure: "LISTENERS is derived from ADVERTISED_LISTENERS by replacing hosts with 0.0.0.0"
@@ -125,7 +128,7 @@ public final class KafkaBroker implements AutoCloseable {
         try {
             boolean done = setup.waitFor(120, TimeUnit.SECONDS);
             // the image's configure script accepts "already formatted" on a restart
-            if (!done || setup.exitValue() != 0 && !tail(log).toLowerCase(java.util.Locale.ROOT)
+            if (!done || setup.exitValue() != 0 && !tail(log).toLowerCase(Locale.ROOT)
                     .contains("already formatted")) {
                 throw new IllegalStateException("the image's configuration step (KafkaDockerWrapper setup) failed: "
                         + tail(log));
@@ -144,7 +147,7 @@ public final class KafkaBroker implements AutoCloseable {
     static String imageClasspath() {
         String extra = System.getProperty(IMAGE_TOOLS_PROPERTY, "");
         String own = System.getProperty("java.class.path");
-        return extra.isBlank() ? own : own + java.io.File.pathSeparator + extra;
+        return extra.isBlank() ? own : own + File.pathSeparator + extra;
     }
 
     /** Extra classpath entries for image-configured brokers and the image's command-line tools. */

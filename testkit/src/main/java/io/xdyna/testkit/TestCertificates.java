@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -62,12 +63,12 @@ public record TestCertificates(Path keyStore, Path trustStore, Path pem, String 
      * (name → password), beside the usual PLAINTEXT listener (which the broker itself and the test's
      * set-up use). Clients then need TLS trust in this certificate and a user's password.
      */
-    public java.util.Map<String, String> saslSslListener(int plainPort, int controllerPort, int securePort,
-            java.util.Map<String, String> users) {
+    public Map<String, String> saslSslListener(int plainPort, int controllerPort, int securePort,
+            Map<String, String> users) {
         StringBuilder jaas = new StringBuilder("org.apache.kafka.common.security.plain.PlainLoginModule required");
         users.forEach((u, pw) -> jaas.append(" user_").append(u).append("=\"").append(pw).append('"'));
         jaas.append(';');
-        return java.util.Map.of(
+        return Map.of(
                 "listeners", "PLAINTEXT://127.0.0.1:" + plainPort + ",CONTROLLER://127.0.0.1:" + controllerPort
                         + ",SECURE://127.0.0.1:" + securePort,
                 "advertised.listeners", "PLAINTEXT://127.0.0.1:" + plainPort + ",SECURE://127.0.0.1:" + securePort,
@@ -82,8 +83,8 @@ public record TestCertificates(Path keyStore, Path trustStore, Path pem, String 
     }
 
     /** The client side of {@link #saslSslListener} as {@code KAFKA_*} environment variables. */
-    public java.util.Map<String, String> saslSslClientEnv(String user, String userPassword) {
-        return java.util.Map.of(
+    public Map<String, String> saslSslClientEnv(String user, String userPassword) {
+        return Map.of(
                 "KAFKA_SECURITY_PROTOCOL", "SASL_SSL",
                 "KAFKA_SASL_MECHANISM", "PLAIN",
                 "KAFKA_SASL_JAAS_CONFIG", "org.apache.kafka.common.security.plain.PlainLoginModule required username=\""

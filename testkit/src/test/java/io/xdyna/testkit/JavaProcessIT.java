@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -102,7 +103,7 @@ class JavaProcessIT {
     /** Prints its environment, one NAME=value a line, sorted. */
     public static final class EnvDump {
         public static void main(String[] args) {
-            new java.util.TreeMap<>(System.getenv()).forEach((k, v) -> System.out.println(k + "=" + v));
+            new TreeMap<>(System.getenv()).forEach((k, v) -> System.out.println(k + "=" + v));
         }
     }
 

@@ -8,6 +8,7 @@ import io.xdyna.contract.job.ErrorCode;
 import io.xdyna.contract.job.JobFailure;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Map;
 
 /**
@@ -66,7 +67,7 @@ public final class ClipTokenizer implements AutoCloseable {
         Encoding enc = tokenizer.encode(text == null ? "" : text, true, false);
         long[] raw = enc.getIds();
         long[] ids = new long[length];
-        java.util.Arrays.fill(ids, padId);
+        Arrays.fill(ids, padId);
         int n = Math.min(raw.length, length);
         System.arraycopy(raw, 0, ids, 0, n);
         if (raw.length > length) {

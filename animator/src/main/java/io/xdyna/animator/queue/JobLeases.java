@@ -10,6 +10,7 @@ import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -198,7 +199,7 @@ public final class JobLeases {
     }
 
     /** Every lease under the stage's prefix. */
-    public java.util.List<String> listJobIds() {
+    public List<String> listJobIds() {
         String prefix = StorageLayout.leasePrefix(STAGE);
         return store.list(prefix).stream().filter(k -> k.endsWith(".json"))
                 .map(k -> k.substring(prefix.length(), k.length() - ".json".length())).toList();

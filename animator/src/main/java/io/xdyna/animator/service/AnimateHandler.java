@@ -27,11 +27,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -182,7 +184,7 @@ public final class AnimateHandler implements StageHandler<ConditionsReady> {
 
     private static void deleteQuietly(Path dir) {
         try (var files = Files.walk(dir)) {
-            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
         } catch (IOException | UncheckedIOException ex) {
             LOG.debug("could not delete {}: {}", dir, ex.toString());
         }
@@ -287,7 +289,7 @@ public final class AnimateHandler implements StageHandler<ConditionsReady> {
 
         @Override
         public void onStep(int step, int total, NDArray latents) {
-            stepDuration.record(System.nanoTime() - stepStart, java.util.concurrent.TimeUnit.NANOSECONDS);
+            stepDuration.record(System.nanoTime() - stepStart, TimeUnit.NANOSECONDS);
             stepsComputed.increment();
             int next = step + 1;
             boolean due = checkpointEvery > 0 && next % checkpointEvery == 0;

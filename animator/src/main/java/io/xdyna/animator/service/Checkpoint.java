@@ -12,6 +12,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.zip.CRC32;
 
 /**
@@ -21,7 +23,7 @@ import java.util.zip.CRC32;
  * dims (long each), data length (int), data, CRC32 of everything before it (long).
  */
 public record Checkpoint(String paramsHash, int nextStep, int steps, DataType dtype, Shape shape, byte[] data) {
-    private static final byte[] MAGIC = "XDYNACK1".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    private static final byte[] MAGIC = "XDYNACK1".getBytes(StandardCharsets.US_ASCII);
 
     public static Checkpoint of(String paramsHash, int nextStep, int steps, NDArray latents) {
         ByteBuffer buf = latents.toByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
@@ -71,7 +73,7 @@ public record Checkpoint(String paramsHash, int nextStep, int steps, DataType dt
         }
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes, 0, bytes.length - 8))) {
             byte[] magic = in.readNBytes(MAGIC.length);
-            if (!java.util.Arrays.equals(magic, MAGIC)) {
+            if (!Arrays.equals(magic, MAGIC)) {
                 throw new IllegalArgumentException("not an animator checkpoint (bad magic)");
             }
             String hash = in.readUTF();

@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
@@ -128,7 +129,7 @@ class BundleValidatorTest {
         assertFailure(bundle, ErrorCode.MODEL_MISSING, bundle + " has no manifest.json; " + BundleValidator.HELP);
     }
 
-    private void editManifest(java.util.function.Consumer<ObjectNode> edit) throws IOException {
+    private void editManifest(Consumer<ObjectNode> edit) throws IOException {
         Path p = bundle.resolve("manifest.json");
         ObjectNode m = (ObjectNode) JSON.readTree(p.toFile());
         edit.accept(m);

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -64,7 +65,7 @@ class ClipImagePreprocessTest {
                         differ += want != have ? 1 : 0;
                         // the normalised value is CLIPImageProcessor's (v/255 - mean)/std of our 8-bit value
                         float norm = (float) ((have / 255.0 - MEAN.get(c)) / STD.get(c));
-                        assertThat(got[(c * 224 + y) * 224 + x]).isCloseTo(norm, org.assertj.core.data.Offset
+                        assertThat(got[(c * 224 + y) * 224 + x]).isCloseTo(norm, Offset
                                 .offset(1e-5f));
                     }
                 }

@@ -17,6 +17,7 @@ import io.xdyna.shared.storage.ObjectStore;
 import io.xdyna.shared.testing.TestEnvironments;
 import io.xdyna.testkit.JavaProcess;
 import io.xdyna.testkit.Ports;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -43,7 +44,7 @@ class AnimatorKillResumeIT {
     @Test
     @DisplayName("a job whose animator is SIGKILLed mid-sampling is finished by another animator from its checkpoint")
     void killedJobResumesElsewhere() throws Exception {
-        java.nio.file.Files.createDirectories(logs);
+        Files.createDirectories(logs);
         CommonConfig c = TestEnvironments.newEnvironment("kill-resume");
         String id = "killed-job";
         List<JobStatus> seen = new CopyOnWriteArrayList<>();

@@ -29,12 +29,15 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -44,7 +47,7 @@ class AnimatorServiceIT {
     private static final int H = 128;
 
     static Map<String, String> env(CommonConfig c, String modelDir) {
-        Map<String, String> env = new java.util.HashMap<>(TestEnvironments.env(c));
+        Map<String, String> env = new HashMap<>(TestEnvironments.env(c));
         env.put("XDYNA_MODEL_DIR", modelDir);
         env.put("XDYNA_DEVICE", "cpu");
         env.put("XDYNA_CHECKPOINT_EVERY", "1");
@@ -66,9 +69,9 @@ class AnimatorServiceIT {
         Tail(CommonConfig c, List<String> topics) {
             consumer = new KafkaConsumer<>(KafkaSetup.consumer(c.kafkaBootstrap(), null, "it-tail"));
             thread = new Thread(() -> {
-                List<org.apache.kafka.common.TopicPartition> parts = new java.util.ArrayList<>();
+                List<TopicPartition> parts = new ArrayList<>();
                 for (String t : topics) {
-                    consumer.partitionsFor(t).forEach(pi -> parts.add(new org.apache.kafka.common.TopicPartition(t,
+                    consumer.partitionsFor(t).forEach(pi -> parts.add(new TopicPartition(t,
                             pi.partition())));
                 }
                 consumer.assign(parts);

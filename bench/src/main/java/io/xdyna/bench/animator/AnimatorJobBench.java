@@ -1,6 +1,7 @@
 package io.xdyna.bench.animator;
 
 import ai.djl.ndarray.NDArray;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.xdyna.animator.model.AnimatorModels;
 import io.xdyna.animator.model.Network;
 import io.xdyna.animator.pipeline.AnimationPipeline;
@@ -163,7 +164,7 @@ public final class AnimatorJobBench {
             result.put("peakRssBytes", peak);
             result.put("jobPeakBytes", peak - rssLoaded);
             result.put("estimateBytes", estimate);
-            System.out.println("RESULT " + new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(result));
+            System.out.println("RESULT " + new ObjectMapper().writeValueAsString(result));
         }
         return 0;
     }

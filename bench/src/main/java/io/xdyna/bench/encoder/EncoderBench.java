@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ExecutorService;
@@ -116,7 +117,7 @@ public final class EncoderBench {
         System.out.printf(Locale.ROOT, "output sizes: ours %d bytes, ffmpeg %d bytes%n",
                 Files.size(dir.resolve("ours.mp4")), Files.size(dir.resolve("cli.mp4")));
         try (var s = Files.walk(dir)) {
-            s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }
         return 0;
     }

@@ -2,10 +2,15 @@ package io.xdyna.bench.pose;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.xdyna.contract.job.JobParams;
 import io.xdyna.pose.draw.PoseRenderer;
+import io.xdyna.pose.dwpose.DwPose;
+import io.xdyna.pose.dwpose.PoseBundle;
 import io.xdyna.pose.image.Crop2Ratio;
 import io.xdyna.pose.image.Interpolation;
 import io.xdyna.pose.image.RgbImage;
+import io.xdyna.pose.service.ConditionPipeline;
+import io.xdyna.pose.service.ConditionSink;
 import io.xdyna.pose.skeleton.Keypoint;
 import io.xdyna.pose.skeleton.PersonPose;
 import io.xdyna.pose.video.FrameSelection;
@@ -13,6 +18,7 @@ import io.xdyna.pose.video.VideoDecoder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
@@ -42,7 +48,7 @@ public final class PoseBench {
      */
     public static int run(String[] args) throws Exception {
         if (args.length > 0 && args[0].equals("stage")) {
-            return stage(java.util.Arrays.copyOfRange(args, 1, args.length));
+            return stage(Arrays.copyOfRange(args, 1, args.length));
         }
         Path video = Path.of(args.length > 0 ? args[0] : "../shared/examples/example_1_driving.mp4");
         int w = args.length > 1 ? Integer.parseInt(args[1]) : 512;
@@ -106,10 +112,10 @@ public final class PoseBench {
         int h = args.length > 4 ? Integer.parseInt(args[4]) : 896;
         String[] ks = (args.length > 5 ? args[5] : "1").split(",");
         Path reference = video.resolveSibling(video.getFileName().toString().replace("_driving.mp4", "_reference.jpg"));
-        io.xdyna.contract.job.JobParams params = new io.xdyna.contract.job.JobParams(w, h, frames, 1, null, 1, null, null,
+        JobParams params = new JobParams(w, h, frames, 1, null, 1, null, null,
                 null, null, true, null);
         long[] bytes = {0};
-        io.xdyna.pose.service.ConditionSink drop = new io.xdyna.pose.service.ConditionSink() {
+        ConditionSink drop = new ConditionSink() {
             @Override
             public void put(String key, byte[] data, String contentType) {
                 bytes[0] += data.length;
@@ -120,12 +126,12 @@ public final class PoseBench {
             }
         };
         int cores = Runtime.getRuntime().availableProcessors();
-        try (io.xdyna.pose.dwpose.DwPose dw = io.xdyna.pose.dwpose.DwPose.load(
-                io.xdyna.pose.dwpose.PoseBundle.load(bundle))) {
+        try (DwPose dw = DwPose.load(
+                PoseBundle.load(bundle))) {
             double first = 0;
             for (String kText : ks) {
                 int k = Integer.parseInt(kText.trim());
-                io.xdyna.pose.service.ConditionPipeline pipeline = new io.xdyna.pose.service.ConditionPipeline(dw,
+                ConditionPipeline pipeline = new ConditionPipeline(dw,
                         VideoDecoder.DEFAULT_MAX_SIDE, false, k);
                 Path work = Files.createTempDirectory("pose-stage");
                 byte[] ref = Files.readAllBytes(reference);

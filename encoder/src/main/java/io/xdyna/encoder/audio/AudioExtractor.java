@@ -2,7 +2,10 @@ package io.xdyna.encoder.audio;
 
 import static org.bytedeco.ffmpeg.global.avutil.AV_SAMPLE_FMT_FLT;
 
+import io.xdyna.encoder.video.Codecs;
 import java.nio.Buffer;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -40,7 +43,7 @@ public final class AudioExtractor {
      * @throws FrameGrabber.Exception if the video cannot be opened or decoded
      */
     public static Result extract(Path video, AudioSpan span) throws FrameGrabber.Exception, FrameFilter.Exception {
-        io.xdyna.encoder.video.Codecs.init();
+        Codecs.init();
         try (FFmpegFrameGrabber g = new FFmpegFrameGrabber(video.toFile())) {
             g.setSampleFormat(AV_SAMPLE_FMT_FLT);
             g.start();
@@ -91,8 +94,8 @@ public final class AudioExtractor {
             int expected = (int) (in.frames() / span.tempo()) + 4096;
             FloatArray out = new FloatArray(expected * in.channels());
             int chunk = 4096;
-            FloatBuffer buf = java.nio.ByteBuffer.allocateDirect(chunk * in.channels() * Float.BYTES)
-                    .order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer();
+            FloatBuffer buf = ByteBuffer.allocateDirect(chunk * in.channels() * Float.BYTES)
+                    .order(ByteOrder.nativeOrder()).asFloatBuffer();
             for (int off = 0; off < in.frames(); off += chunk) {
                 int n = Math.min(chunk, in.frames() - off);
                 buf.clear();

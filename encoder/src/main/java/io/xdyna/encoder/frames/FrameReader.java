@@ -6,6 +6,7 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.NoSuchElementException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
@@ -37,7 +38,7 @@ public final class FrameReader implements AutoCloseable {
     /** @throws JobFailure FRAMES_MISSING if a frame cannot be decoded, BAD_DIMENSIONS if its size is off */
     public BgrImage next() throws IOException, InterruptedException {
         if (!hasNext()) {
-            throw new java.util.NoSuchElementException();
+            throw new NoSuchElementException();
         }
         Future<BgrImage> f = queue.removeFirst();
         returned++;

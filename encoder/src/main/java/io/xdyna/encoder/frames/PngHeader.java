@@ -1,5 +1,6 @@
 package io.xdyna.encoder.frames;
 
+import java.io.ByteArrayInputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -22,7 +23,7 @@ public record PngHeader(int width, int height, int bitDepth, int colorType) {
             if (head.length < 24) {
                 return Optional.empty();
             }
-            DataInputStream h = new DataInputStream(new java.io.ByteArrayInputStream(head));
+            DataInputStream h = new DataInputStream(new ByteArrayInputStream(head));
             if (h.readLong() != SIGNATURE) {
                 return Optional.empty();
             }

@@ -29,6 +29,7 @@ import io.xdyna.shared.storage.ObjectStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -36,6 +37,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.bytedeco.javacv.FrameRecorder;
@@ -187,7 +190,7 @@ public final class EncodeHandler implements StageHandler<FramesReady>, AutoClose
         int posterIndex = Poster.frameIndex(n);
         ConditionPanels panels = null;
         ComparisonGrid grid = null;
-        try (FrameReader reader = new FrameReader(frames, decoders, decoders instanceof java.util.concurrent.ThreadPoolExecutor
+        try (FrameReader reader = new FrameReader(frames, decoders, decoders instanceof ThreadPoolExecutor
                 tp ? tp.getMaximumPoolSize() * 2 : 4);
                 Mp4Writer result = new Mp4Writer(resultFile, frames.width(), frames.height(), fps, config.video(),
                         audio)) {
@@ -199,7 +202,7 @@ public final class EncodeHandler implements StageHandler<FramesReady>, AutoClose
                             + StorageLayout.jobPrefix(e.id()) + "conditions/");
                 } else {
                     panels = ConditionPanels.open(store, e.id(), kinds, n, io);
-                    List<String> labels = new java.util.ArrayList<>(panels.labels());
+                    List<String> labels = new ArrayList<>(panels.labels());
                     labels.add("result");
                     grid = new ComparisonGrid(labels, frames.width(), frames.height());
                     comparison = new Extra(Output.COMPARISON, dir.resolve(Output.COMPARISON.file()), new Mp4Writer(
@@ -221,7 +224,7 @@ public final class EncodeHandler implements StageHandler<FramesReady>, AutoClose
                     final ConditionPanels cp = panels;
                     final ComparisonGrid cg = grid;
                     c.run(() -> {
-                        List<BgrImage> row = new java.util.ArrayList<>(cp.next());
+                        List<BgrImage> row = new ArrayList<>(cp.next());
                         row.add(frame);
                         c.writer.write(cg.compose(row));
                     }, meta);
@@ -330,7 +333,7 @@ public final class EncodeHandler implements StageHandler<FramesReady>, AutoClose
         }
     }
 
-    private static java.util.concurrent.ThreadFactory named(String prefix) {
+    private static ThreadFactory named(String prefix) {
         AtomicInteger n = new AtomicInteger();
         return r -> {
             Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());

@@ -7,6 +7,7 @@ import static org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_YUV420P;
 import io.xdyna.encoder.audio.AudioClip;
 import io.xdyna.encoder.frames.BgrImage;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import org.bytedeco.javacv.FFmpegFrameRecorder;
@@ -62,7 +63,7 @@ public final class Mp4Writer implements AutoCloseable {
         }
         this.image = ByteBuffer.allocateDirect(width * height * 3);
         this.audioChunk = ByteBuffer.allocateDirect(AUDIO_CHUNK * 8 * Float.BYTES)
-                .order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer();
+                .order(ByteOrder.nativeOrder()).asFloatBuffer();
         try {
             recorder.start();
         } catch (FrameRecorder.Exception e) {

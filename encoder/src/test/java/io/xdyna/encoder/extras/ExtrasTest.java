@@ -3,14 +3,16 @@ package io.xdyna.encoder.extras;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.xdyna.encoder.frames.BgrImage;
-import io.xdyna.encoder.support.TestMedia;
 import io.xdyna.encoder.support.TestMedia.Decoded;
+import io.xdyna.encoder.support.TestMedia;
 import java.io.ByteArrayInputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.metadata.IIOMetadataNode;
@@ -84,7 +86,7 @@ class ExtrasTest {
         assertThat(d.videoCodec()).isEqualTo("gif");
         assertThat(d.frames()).hasSize(64);
         assertThat(d.width()).isEqualTo(240);
-        java.util.Set<Integer> colours = new java.util.HashSet<>();
+        Set<Integer> colours = new HashSet<>();
         for (int i = 0; i < 64; i++) {
             BgrImage shown = d.frames().get(i);
             assertThat(shown.height()).isEqualTo(420);

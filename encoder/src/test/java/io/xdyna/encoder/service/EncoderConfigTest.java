@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.xdyna.shared.config.ConfigException;
 import io.xdyna.shared.config.Env;
+import io.xdyna.shared.stage.StageLimits;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -19,13 +21,13 @@ class EncoderConfigTest {
         assertThat(c.audio()).isTrue();
         assertThat(c.extras()).isTrue();
         assertThat(c.common().topics().frames()).isEqualTo("xdyna.jobs.frames");
-        assertThat(c.limits()).isEqualTo(new io.xdyna.shared.stage.StageLimits(java.time.Duration.ofMinutes(30), 5));
+        assertThat(c.limits()).isEqualTo(new StageLimits(Duration.ofMinutes(30), 5));
     }
 
     @Test
     void stageLimitsAreRead() {
         EncoderConfig c = EncoderConfig.from(new Env(Map.of("XDYNA_STAGE_TIMEOUT", "PT5M", "XDYNA_RETRY_BUDGET", "2")));
-        assertThat(c.limits()).isEqualTo(new io.xdyna.shared.stage.StageLimits(java.time.Duration.ofMinutes(5), 2));
+        assertThat(c.limits()).isEqualTo(new StageLimits(Duration.ofMinutes(5), 2));
         assertThatThrownBy(() -> EncoderConfig.from(new Env(Map.of("XDYNA_RETRY_BUDGET", "-1"))))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("XDYNA_RETRY_BUDGET");
     }

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.xdyna.contract.event.Events;
 import io.xdyna.contract.event.FramesReady;
 import io.xdyna.contract.event.JobCompleted;
+import io.xdyna.contract.event.JobEvent;
 import io.xdyna.contract.event.JobStatus;
 import io.xdyna.contract.job.ErrorCode;
 import io.xdyna.contract.job.JobParams;
@@ -48,6 +49,7 @@ import javax.imageio.ImageIO;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.header.Header;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -352,13 +354,13 @@ class EncoderServiceIT {
             return seen.stream().filter(r -> r.topic().equals(topic)).toList();
         }
 
-        synchronized <T extends io.xdyna.contract.event.JobEvent> List<T> values(String topic, String id, Class<T> type) {
+        synchronized <T extends JobEvent> List<T> values(String topic, String id, Class<T> type) {
             return seen.stream().filter(r -> r.topic().equals(topic) && id.equals(r.key()))
                     .map(r -> Events.decode(r.value(), type)).toList();
         }
 
-        <T extends io.xdyna.contract.event.JobEvent> T await(String topic, String id, Predicate<T> match, Class<T> type) {
-            return org.awaitility.Awaitility.await().atMost(JOB_TIMEOUT).pollInSameThread().until(() -> {
+        <T extends JobEvent> T await(String topic, String id, Predicate<T> match, Class<T> type) {
+            return Awaitility.await().atMost(JOB_TIMEOUT).pollInSameThread().until(() -> {
                 poll();
                 Optional<T> found = values(topic, id, type).stream().filter(match).findFirst();
                 return found.orElse(null);

@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -162,7 +163,7 @@ public final class TestMedia {
                 } else if (len == 0) {
                     len = size - pos;
                 }
-                names.add(new String(type, java.nio.charset.StandardCharsets.US_ASCII));
+                names.add(new String(type, StandardCharsets.US_ASCII));
                 in.skipNBytes(len - header);
                 pos += len;
             }

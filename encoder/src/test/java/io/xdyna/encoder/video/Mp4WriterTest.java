@@ -5,11 +5,12 @@ import static org.assertj.core.api.Assertions.within;
 
 import io.xdyna.encoder.audio.AudioClip;
 import io.xdyna.encoder.frames.BgrImage;
-import io.xdyna.encoder.support.TestMedia;
 import io.xdyna.encoder.support.TestMedia.Decoded;
+import io.xdyna.encoder.support.TestMedia;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.assertj.core.api.Assertions;
 import org.bytedeco.ffmpeg.global.avcodec;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -113,7 +114,7 @@ class Mp4WriterTest {
     void libx264IsPresent() {
         assertThat(Codecs.hasEncoder("libx264")).isTrue();
         assertThat(Codecs.hasEncoder("no-such-encoder")).isFalse();
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Codecs.requireEncoder("no-such-encoder"))
+        Assertions.assertThatThrownBy(() -> Codecs.requireEncoder("no-such-encoder"))
                 .hasMessageContaining("no-such-encoder").hasMessageContaining("gpl");
     }
 }

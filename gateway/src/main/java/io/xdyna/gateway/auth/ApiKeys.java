@@ -3,8 +3,11 @@ package io.xdyna.gateway.auth;
 import io.xdyna.shared.config.ConfigException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -22,7 +25,7 @@ public final class ApiKeys {
     private final Map<String, String> tenantByKey;
 
     private ApiKeys(Map<String, String> tenantByKey) {
-        this.tenantByKey = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(tenantByKey));
+        this.tenantByKey = Collections.unmodifiableMap(new LinkedHashMap<>(tenantByKey));
     }
 
     /** Parses {@code tenant:key,tenant2:key2}; errors name the variable but never echo a key. */
@@ -61,8 +64,8 @@ public final class ApiKeys {
     }
 
     /** {@code [tenant, value]} pairs in order. */
-    private static java.util.List<String[]> pairs(String variable, String spec, String what) {
-        java.util.List<String[]> out = new java.util.ArrayList<>();
+    private static List<String[]> pairs(String variable, String spec, String what) {
+        List<String[]> out = new ArrayList<>();
         int i = 0;
         for (String entry : spec.split(",")) {
             String e = entry.trim();

@@ -4,9 +4,12 @@ import io.xdyna.contract.job.ErrorCode;
 import io.xdyna.contract.job.JobFailure;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Locale;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReadParam;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
 import org.bytedeco.ffmpeg.avcodec.AVPacket;
@@ -16,6 +19,7 @@ import org.bytedeco.ffmpeg.global.avformat;
 import org.bytedeco.ffmpeg.global.avutil;
 import org.bytedeco.javacv.FFmpegFrameGrabber;
 import org.bytedeco.javacv.Frame;
+import org.bytedeco.javacv.FrameGrabber;
 
 /**
  * Checks uploads by their content, before anything is queued: the reference must be a decodable
@@ -102,11 +106,11 @@ public final class InputValidator {
                             + " pixels; each side must be between " + MIN_IMAGE_SIDE + " and " + MAX_IMAGE_SIDE);
                 }
                 // decodes: a corrupt image fails here; a truncated one only warns, which is as bad
-                java.util.List<String> warnings = new java.util.ArrayList<>();
+                List<String> warnings = new ArrayList<>();
                 reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
                 // every byte of the stream is still decoded, but only every n-th pixel is kept: a small
                 // file declaring 12000x12000 (a decompression bomb) cannot make the gateway allocate its size
-                javax.imageio.ImageReadParam param = reader.getDefaultReadParam();
+                ImageReadParam param = reader.getDefaultReadParam();
                 int step = Math.max(1, (Math.max(w, h) + PROBE_SIDE - 1) / PROBE_SIDE);
                 param.setSourceSubsampling(step, step, 0, 0);
                 reader.read(0, param);
@@ -170,7 +174,7 @@ public final class InputValidator {
             format = g.getFormat();
             codec = g.getVideoCodecName();
             fps = g.getFrameRate();
-        } catch (org.bytedeco.javacv.FrameGrabber.Exception e) {
+        } catch (FrameGrabber.Exception e) {
             throw JobFailure.permanent(ErrorCode.VIDEO_UNREADABLE, "'" + part + "' could not be decoded ("
                     + e.getMessage() + ")");
         }
@@ -193,7 +197,7 @@ public final class InputValidator {
                 }
             }
             return n;
-        } catch (org.bytedeco.javacv.FrameGrabber.Exception e) {
+        } catch (FrameGrabber.Exception e) {
             throw JobFailure.permanent(ErrorCode.VIDEO_UNREADABLE, "'" + part + "' could not be read to the end ("
                     + e.getMessage() + ")");
         }

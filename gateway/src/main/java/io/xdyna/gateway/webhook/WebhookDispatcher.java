@@ -28,10 +28,12 @@ import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
+import java.util.stream.Collectors;
 import okhttp3.Call;
 import okhttp3.Callback;
 import okhttp3.MediaType;
@@ -213,7 +215,7 @@ public final class WebhookDispatcher implements AutoCloseable {
         }
         if (sync) {
             consumer.commitSync(offsets, Duration.ofSeconds(5));
-            committed.putAll(offsets.entrySet().stream().collect(java.util.stream.Collectors.toMap(
+            committed.putAll(offsets.entrySet().stream().collect(Collectors.toMap(
                     Map.Entry::getKey, x -> x.getValue().offset())));
         } else {
             consumer.commitAsync(offsets, (done, err) -> {
@@ -385,7 +387,7 @@ public final class WebhookDispatcher implements AutoCloseable {
         }
         boolean retryable = err instanceof IOException || (err == null && retryableStatus(code));
         if (retryable && attempts < MAX_ATTEMPTS && !running.get()
-                || err instanceof java.util.concurrent.RejectedExecutionException) {
+                || err instanceof RejectedExecutionException) {
             // closing: not committed, so the gateway that takes the partition delivers it
             return;
         }

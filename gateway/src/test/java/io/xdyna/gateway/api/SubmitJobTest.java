@@ -7,11 +7,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.xdyna.contract.event.JobStatus;
 import io.xdyna.contract.job.JobState;
 import io.xdyna.gateway.GatewayConfig;
-import io.xdyna.gateway.upload.UploadedForm;
 import io.xdyna.gateway.upload.UploadedForm.FilePart;
+import io.xdyna.gateway.upload.UploadedForm;
 import io.xdyna.shared.config.Env;
 import io.xdyna.shared.stage.JobStatusLog;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
@@ -35,7 +36,7 @@ class SubmitJobTest {
     }
 
     private SubmitJob submitJob(String... env) {
-        Map<String, String> vars = new java.util.HashMap<>(Map.of("XDYNA_API_KEYS", "t:key-of-t"));
+        Map<String, String> vars = new HashMap<>(Map.of("XDYNA_API_KEYS", "t:key-of-t"));
         for (int i = 0; i < env.length; i += 2) {
             vars.put(env[i], env[i + 1]);
         }

@@ -3,15 +3,19 @@ package io.xdyna.gateway.upload;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.sun.management.ThreadMXBean;
 import io.xdyna.contract.job.ErrorCode;
 import io.xdyna.contract.job.JobFailure;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.zip.CRC32;
+import java.util.zip.Deflater;
 import java.util.zip.DeflaterOutputStream;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -29,7 +33,7 @@ class ImageBombTest {
 
     static byte[] greyPng(int w, int h, boolean truncate) throws IOException {
         ByteArrayOutputStream raw = new ByteArrayOutputStream();
-        try (DeflaterOutputStream z = new DeflaterOutputStream(raw, new java.util.zip.Deflater(9))) {
+        try (DeflaterOutputStream z = new DeflaterOutputStream(raw, new Deflater(9))) {
             byte[] row = new byte[w + 1]; // filter byte 0, then zero pixels
             for (int y = 0; y < h; y++) {
                 z.write(row);
@@ -37,7 +41,7 @@ class ImageBombTest {
         }
         byte[] idat = raw.toByteArray();
         if (truncate) {
-            idat = java.util.Arrays.copyOf(idat, idat.length / 2);
+            idat = Arrays.copyOf(idat, idat.length / 2);
         }
         ByteArrayOutputStream png = new ByteArrayOutputStream();
         DataOutputStream out = new DataOutputStream(png);
@@ -55,7 +59,7 @@ class ImageBombTest {
 
     static void chunk(DataOutputStream out, String type, byte[] data) throws IOException {
         out.writeInt(data.length);
-        byte[] t = type.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        byte[] t = type.getBytes(StandardCharsets.US_ASCII);
         out.write(t);
         out.write(data);
         CRC32 crc = new CRC32();
@@ -65,7 +69,7 @@ class ImageBombTest {
     }
 
     static long allocated() {
-        return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean()).getCurrentThreadAllocatedBytes();
+        return ((ThreadMXBean) ManagementFactory.getThreadMXBean()).getCurrentThreadAllocatedBytes();
     }
 
     @Test

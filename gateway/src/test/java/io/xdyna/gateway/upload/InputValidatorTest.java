@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import javax.imageio.ImageIO;
+import org.assertj.core.api.ThrowableAssert;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -61,7 +62,7 @@ class InputValidatorTest {
         assertCode(() -> InputValidator.video("driving", cutVideo), ErrorCode.NOT_A_VIDEO);
     }
 
-    static void assertCode(org.assertj.core.api.ThrowableAssert.ThrowingCallable call, ErrorCode code) {
+    static void assertCode(ThrowableAssert.ThrowingCallable call, ErrorCode code) {
         assertThatThrownBy(call).isInstanceOf(JobFailure.class)
                 .satisfies(e -> assertThat(((JobFailure) e).code()).isEqualTo(code))
                 .satisfies(e -> assertThat(e.getMessage()).isNotBlank());

@@ -6,14 +6,20 @@ import io.xdyna.contract.job.ErrorCode;
 import io.xdyna.contract.job.JobFailure;
 import io.xdyna.gateway.support.SharedDir;
 import io.xdyna.shared.fuzz.Fuzz;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.SplittableRandom;
+import javax.imageio.ImageIO;
 import org.bytedeco.javacv.FFmpegFrameRecorder;
 import org.bytedeco.javacv.Frame;
+import org.bytedeco.javacv.Java2DFrameConverter;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -37,11 +43,11 @@ class InputsFuzzTest {
     static void seeds() throws Exception {
         dir = Files.createTempDirectory("xdyna-fuzz");
         jpeg = Files.readAllBytes(SharedDir.example("example_1_reference.jpg"));
-        java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(24, 20,
-                java.awt.image.BufferedImage.TYPE_INT_RGB);
+        BufferedImage img = new BufferedImage(24, 20,
+                BufferedImage.TYPE_INT_RGB);
         img.setRGB(3, 4, 0xff8800);
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-        javax.imageio.ImageIO.write(img, "png", out);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ImageIO.write(img, "png", out);
         png = out.toByteArray();
         // a tiny real video (24x16, 6 frames): small enough that mutations hit every part of it
         Path video = dir.resolve("seed.mp4");
@@ -50,10 +56,10 @@ class InputsFuzzTest {
             r.setVideoCodec(org.bytedeco.ffmpeg.global.avcodec.AV_CODEC_ID_MPEG4);
             r.setFrameRate(8);
             r.start();
-            try (org.bytedeco.javacv.Java2DFrameConverter c = new org.bytedeco.javacv.Java2DFrameConverter()) {
+            try (Java2DFrameConverter c = new Java2DFrameConverter()) {
                 for (int i = 0; i < 6; i++) {
-                    java.awt.image.BufferedImage f = new java.awt.image.BufferedImage(32, 16,
-                            java.awt.image.BufferedImage.TYPE_3BYTE_BGR);
+                    BufferedImage f = new BufferedImage(32, 16,
+                            BufferedImage.TYPE_3BYTE_BGR);
                     f.setRGB(i, i, 0xffffff);
                     Frame frame = c.convert(f);
                     r.record(frame);
@@ -69,7 +75,7 @@ class InputsFuzzTest {
     @AfterAll
     static void clean() throws IOException {
         try (var s = Files.walk(dir)) {
-            s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }
     }
 
@@ -157,7 +163,7 @@ class InputsFuzzTest {
                     cur[at + k] = (byte) (v >>> (24 - 8 * k));
                 }
             } else {
-                cur = java.util.Arrays.copyOf(cur, at);
+                cur = Arrays.copyOf(cur, at);
             }
         }
         return cur;

@@ -7,6 +7,7 @@ import io.xdyna.shared.config.ConfigException;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.DisplayName;
@@ -32,7 +33,7 @@ class EgressPolicyTest {
         if (a == null) {
             throw new UnknownHostException(host);
         }
-        List<InetAddress> out = new java.util.ArrayList<>();
+        List<InetAddress> out = new ArrayList<>();
         for (String s : a) {
             out.add(InetAddress.getByName(s));
         }

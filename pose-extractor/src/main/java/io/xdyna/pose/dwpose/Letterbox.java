@@ -3,6 +3,7 @@ package io.xdyna.pose.dwpose;
 import io.xdyna.pose.image.Interpolation;
 import io.xdyna.pose.image.OpenCv;
 import io.xdyna.pose.image.RgbImage;
+import java.util.Arrays;
 
 /**
  * YOLOX's input: the picture resized by {@code r = min(640/h, 640/w)} to
@@ -27,7 +28,7 @@ public final class Letterbox {
         RgbImage resized = OpenCv.resize(img, w, h, Interpolation.LINEAR);
         int plane = size * size;
         float[] chw = new float[3 * plane];
-        java.util.Arrays.fill(chw, PAD);
+        Arrays.fill(chw, PAD);
         byte[] d = resized.data();
         for (int y = 0; y < h; y++) {
             for (int x = 0; x < w; x++) {

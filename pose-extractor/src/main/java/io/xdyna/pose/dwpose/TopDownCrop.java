@@ -2,9 +2,11 @@ package io.xdyna.pose.dwpose;
 
 import io.xdyna.pose.image.OpenCv;
 import io.xdyna.pose.image.RgbImage;
+import org.bytedeco.javacpp.indexer.DoubleIndexer;
 import org.bytedeco.opencv.global.opencv_imgproc;
 import org.bytedeco.opencv.opencv_core.Mat;
 import org.bytedeco.opencv.opencv_core.Point2f;
+import org.bytedeco.opencv.opencv_core.Scalar;
 import org.bytedeco.opencv.opencv_core.Size;
 
 /**
@@ -60,7 +62,7 @@ public final class TopDownCrop {
             d.position(0);
             try (Mat m = opencv_imgproc.getAffineTransform(s, d)) {
                 double[] out = new double[6];
-                try (org.bytedeco.javacpp.indexer.DoubleIndexer idx = m.createIndexer()) {
+                try (DoubleIndexer idx = m.createIndexer()) {
                     for (int r = 0; r < 2; r++) {
                         for (int c = 0; c < 3; c++) {
                             out[r * 3 + c] = idx.get(r, c);
@@ -78,14 +80,14 @@ public final class TopDownCrop {
         float[] chw = new float[3 * inputW * inputH];
         try (Mat src = OpenCv.toMat(img); Mat warp = new Mat(2, 3, org.bytedeco.opencv.global.opencv_core.CV_64F);
                 Mat out = new Mat(); Size size = new Size(inputW, inputH)) {
-            try (org.bytedeco.javacpp.indexer.DoubleIndexer idx = warp.createIndexer()) {
+            try (DoubleIndexer idx = warp.createIndexer()) {
                 for (int r = 0; r < 2; r++) {
                     for (int c = 0; c < 3; c++) {
                         idx.put(r, c, m[r * 3 + c]);
                     }
                 }
             }
-            try (org.bytedeco.opencv.opencv_core.Scalar black = new org.bytedeco.opencv.opencv_core.Scalar(0, 0, 0, 0)) {
+            try (Scalar black = new Scalar(0, 0, 0, 0)) {
                 opencv_imgproc.warpAffine(src, out, warp, size, opencv_imgproc.INTER_LINEAR,
                         org.bytedeco.opencv.global.opencv_core.BORDER_CONSTANT, black);
             }

@@ -9,8 +9,10 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import org.bytedeco.ffmpeg.avformat.AVFormatContext;
 import org.bytedeco.ffmpeg.avformat.AVInputFormat;
 import org.bytedeco.ffmpeg.avformat.AVProbeData;
+import org.bytedeco.ffmpeg.avformat.AVStream;
 import org.bytedeco.ffmpeg.global.avformat;
 import org.bytedeco.ffmpeg.global.avutil;
 import org.bytedeco.ffmpeg.global.swscale;
@@ -173,7 +175,7 @@ public final class VideoDecoder {
      * zero frames (a recording stopped before its first frame).
      */
     static boolean opensWithoutVideoFrames(Path file) {
-        org.bytedeco.ffmpeg.avformat.AVFormatContext ctx = new org.bytedeco.ffmpeg.avformat.AVFormatContext(null);
+        AVFormatContext ctx = new AVFormatContext(null);
         if (avformat.avformat_open_input(ctx, file.toString(), null, null) < 0) {
             return false;
         }
@@ -182,7 +184,7 @@ public final class VideoDecoder {
                 return true;
             }
             for (int i = 0; i < ctx.nb_streams(); i++) {
-                org.bytedeco.ffmpeg.avformat.AVStream st = ctx.streams(i);
+                AVStream st = ctx.streams(i);
                 if (st.codecpar().codec_type() == avutil.AVMEDIA_TYPE_VIDEO && st.nb_frames() == 0
                         && ctx.duration() <= 0) {
                     return true;

@@ -3,6 +3,7 @@ package io.xdyna.pose.align;
 import io.xdyna.pose.skeleton.Keypoint;
 import io.xdyna.pose.skeleton.PersonPose;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /** Synthetic whole-body skeletons built bone by bone (pixel lengths and angles) on a canvas. */
@@ -79,7 +80,7 @@ final class Skeletons {
 
     private static int[] fill(int n, int v) {
         int[] out = new int[n];
-        java.util.Arrays.fill(out, v);
+        Arrays.fill(out, v);
         return out;
     }
 

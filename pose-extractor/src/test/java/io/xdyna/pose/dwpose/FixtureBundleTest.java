@@ -3,6 +3,8 @@ package io.xdyna.pose.dwpose;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.xdyna.contract.job.ErrorCode;
 import io.xdyna.contract.job.JobFailure;
 import io.xdyna.pose.image.Crop2Ratio;
@@ -135,9 +137,9 @@ class FixtureBundleTest {
         Path swapped = Files.createDirectories(dir.resolve("swapped"));
         Files.copy(copy.resolve("pose.onnx"), swapped.resolve("detector.onnx"));
         Files.copy(copy.resolve("pose.onnx"), swapped.resolve("pose.onnx"));
-        var tree = (com.fasterxml.jackson.databind.node.ObjectNode) new com.fasterxml.jackson.databind.ObjectMapper()
+        var tree = (ObjectNode) new ObjectMapper()
                 .readTree(manifest);
-        ((com.fasterxml.jackson.databind.node.ObjectNode) tree.get("files")).set("detector", tree.get("files").get("pose"));
+        ((ObjectNode) tree.get("files")).set("detector", tree.get("files").get("pose"));
         Files.writeString(swapped.resolve("manifest.json"), tree.toString());
         assertThatThrownBy(() -> DwPose.load(PoseBundle.load(swapped))).isInstanceOfSatisfying(JobFailure.class, f -> {
             assertThat(f.code()).isEqualTo(ErrorCode.MODEL_INVALID);

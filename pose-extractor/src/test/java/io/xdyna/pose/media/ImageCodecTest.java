@@ -7,6 +7,7 @@ import io.xdyna.contract.job.ErrorCode;
 import io.xdyna.contract.job.JobFailure;
 import io.xdyna.pose.image.RgbImage;
 import io.xdyna.pose.support.TestPaths;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -34,7 +35,7 @@ class ImageCodecTest {
         d[2] = 5;
         RgbImage img = new RgbImage(7, 5, d);
         byte[] png = ImageCodec.png(img);
-        assertThat(new String(png, 1, 3, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("PNG");
+        assertThat(new String(png, 1, 3, StandardCharsets.US_ASCII)).isEqualTo("PNG");
         assertThat(ImageCodec.decode(png, "x").data()).isEqualTo(d);
         RgbImage back = ImageCodec.decode(ImageCodec.jpeg(RgbImage.black(16, 16), 90), "x");
         assertThat(back.width()).isEqualTo(16);

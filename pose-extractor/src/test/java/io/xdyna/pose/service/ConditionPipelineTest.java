@@ -219,7 +219,7 @@ class ConditionPipelineTest {
             try (Frame f = new Frame(128, 224, Frame.DEPTH_UBYTE, 3)) {
                 // a new Frame's native buffer is not guaranteed to be zeroed: make it truly black,
                 // or leftover memory can look like a person to the fixture detector
-                java.nio.ByteBuffer buf = (java.nio.ByteBuffer) f.image[0];
+                ByteBuffer buf = (ByteBuffer) f.image[0];
                 while (buf.hasRemaining()) {
                     buf.put((byte) 0);
                 }

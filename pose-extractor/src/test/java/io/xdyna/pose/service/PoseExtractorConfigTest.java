@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.xdyna.shared.config.ConfigException;
 import io.xdyna.shared.config.Env;
+import io.xdyna.shared.stage.StageLimits;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -22,7 +24,7 @@ class PoseExtractorConfigTest {
         assertThat(c.smoothPoses()).isTrue();
         assertThat(c.workDir().toString()).endsWith("xdyna-pose");
         assertThat(c.common().topics().requests()).isEqualTo("xdyna.jobs.requests");
-        assertThat(c.limits()).isEqualTo(new io.xdyna.shared.stage.StageLimits(java.time.Duration.ofMinutes(15), 5));
+        assertThat(c.limits()).isEqualTo(new StageLimits(Duration.ofMinutes(15), 5));
         assertThat(PoseExtractorConfig.from(new Env(Map.of("XDYNA_STAGE_TIMEOUT", "off"))).limits().timeout())
                 .isZero();
     }

@@ -1,6 +1,7 @@
 package io.xdyna.pose.support;
 
 import java.nio.ByteBuffer;
+import java.nio.ShortBuffer;
 import java.nio.file.Path;
 import org.bytedeco.ffmpeg.global.avcodec;
 import org.bytedeco.ffmpeg.global.avutil;
@@ -78,7 +79,7 @@ public final class TestClips {
             for (int i = 0; i < samples.length; i++) {
                 samples[i] = (short) (8000 * Math.sin(i * 0.3));
             }
-            r.recordSamples(8000, 1, java.nio.ShortBuffer.wrap(samples));
+            r.recordSamples(8000, 1, ShortBuffer.wrap(samples));
             r.stop();
         }
     }

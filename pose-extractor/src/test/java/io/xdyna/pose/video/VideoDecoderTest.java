@@ -8,12 +8,14 @@ import io.xdyna.contract.job.JobFailure;
 import io.xdyna.pose.image.RgbImage;
 import io.xdyna.pose.support.TestClips;
 import io.xdyna.pose.support.TestPaths;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -118,7 +120,7 @@ class VideoDecoderTest {
         VideoInfo info = VideoDecoder.probe(p, "v");
         int[] got = ids(decode(p, 1, 1000, 0));
         // the clock covers the clip's duration: duration x average fps slots
-        assertThat((double) got.length).isCloseTo(info.durationSeconds() * info.fps(), org.assertj.core.data.Offset.offset(1.01));
+        assertThat((double) got.length).isCloseTo(info.durationSeconds() * info.fps(), Offset.offset(1.01));
         for (int i = 1; i < got.length; i++) {
             assertThat(got[i]).as("order at %d in %s", i, Arrays.toString(got)).isGreaterThanOrEqualTo(got[i - 1]);
         }
@@ -206,7 +208,7 @@ class VideoDecoderTest {
             }
         }
         byte[] b = Files.readAllBytes(out);
-        String head = new String(b, 0, Math.min(b.length, 4096), java.nio.charset.StandardCharsets.ISO_8859_1);
+        String head = new String(b, 0, Math.min(b.length, 4096), StandardCharsets.ISO_8859_1);
         assertThat(head.indexOf("moov")).as("faststart").isGreaterThan(0).isLessThan(
                 head.indexOf("mdat") < 0 ? Integer.MAX_VALUE : head.indexOf("mdat"));
         return b;

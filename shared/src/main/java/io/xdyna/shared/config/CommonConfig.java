@@ -1,6 +1,10 @@
 package io.xdyna.shared.config;
 
 import io.xdyna.contract.kafka.Topics;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Set;
 
 /**
  * Settings every service reads: where the broker and the object store are, and the topic prefix.
@@ -44,7 +48,7 @@ public record CommonConfig(
      *     (default for files ending in {@code .pem} or {@code .crt})
      * @param password {@code S3_TRUSTSTORE_PASSWORD}, if the store has one; never logged
      */
-    public record S3Trust(java.nio.file.Path file, String type, String password) {
+    public record S3Trust(Path file, String type, String password) {
         @Override
         public String toString() {
             return "S3Trust[" + file + ", " + type + "]";
@@ -55,14 +59,14 @@ public record CommonConfig(
             if (file == null) {
                 return null;
             }
-            String lower = file.toLowerCase(java.util.Locale.ROOT);
+            String lower = file.toLowerCase(Locale.ROOT);
             String dflt = lower.endsWith(".pem") || lower.endsWith(".crt") ? "PEM" : "PKCS12";
-            String type = env.string("S3_TRUSTSTORE_TYPE", dflt).toUpperCase(java.util.Locale.ROOT);
-            if (!java.util.Set.of("PEM", "PKCS12", "JKS").contains(type)) {
+            String type = env.string("S3_TRUSTSTORE_TYPE", dflt).toUpperCase(Locale.ROOT);
+            if (!Set.of("PEM", "PKCS12", "JKS").contains(type)) {
                 throw new ConfigException("S3_TRUSTSTORE_TYPE must be PEM, PKCS12 or JKS, got '" + type + "'");
             }
-            java.nio.file.Path path = java.nio.file.Path.of(file);
-            if (!java.nio.file.Files.isReadable(path)) {
+            Path path = Path.of(file);
+            if (!Files.isReadable(path)) {
                 throw new ConfigException("S3_TRUSTSTORE: cannot read '" + file + "'");
             }
             return new S3Trust(path, type, env.string("S3_TRUSTSTORE_PASSWORD", null));

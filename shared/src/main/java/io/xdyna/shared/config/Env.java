@@ -1,5 +1,8 @@
 package io.xdyna.shared.config;
 
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -66,18 +69,18 @@ public final class Env {
      * A duration as ISO-8601 ({@code PT15M}, {@code P7D}) or whole seconds ({@code 900});
      * {@code 0} or {@code off} give {@link java.time.Duration#ZERO}, which callers read as "no limit".
      */
-    public java.time.Duration duration(String name, java.time.Duration defaultValue) {
+    public Duration duration(String name, Duration defaultValue) {
         String v = string(name, null);
         if (v == null) {
             return defaultValue;
         }
         if (v.equalsIgnoreCase("off")) {
-            return java.time.Duration.ZERO;
+            return Duration.ZERO;
         }
-        java.time.Duration d;
+        Duration d;
         try {
-            d = v.chars().allMatch(Character::isDigit) ? java.time.Duration.ofSeconds(Long.parseLong(v))
-                    : java.time.Duration.parse(v.toUpperCase(java.util.Locale.ROOT));
+            d = v.chars().allMatch(Character::isDigit) ? Duration.ofSeconds(Long.parseLong(v))
+                    : Duration.parse(v.toUpperCase(Locale.ROOT));
         } catch (RuntimeException e) {
             throw new ConfigException(name + " must be seconds or an ISO-8601 duration such as PT15M or P7D"
                     + " (0 or off for none), got '" + v + "'");
@@ -102,7 +105,7 @@ public final class Env {
 
     /** A copy with some variables overridden (tests, the local launcher). */
     public Env with(Map<String, String> overrides) {
-        java.util.HashMap<String, String> m = new java.util.HashMap<>(vars);
+        HashMap<String, String> m = new HashMap<>(vars);
         m.putAll(overrides);
         return new Env(m);
     }

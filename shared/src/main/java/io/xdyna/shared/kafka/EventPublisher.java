@@ -4,6 +4,7 @@ import io.xdyna.contract.event.Events;
 import io.xdyna.contract.event.JobEvent;
 import io.xdyna.shared.telemetry.Tracing;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -61,6 +62,6 @@ public final class EventPublisher implements AutoCloseable {
 
     @Override
     public void close() {
-        producer.close(java.time.Duration.ofSeconds(10));
+        producer.close(Duration.ofSeconds(10));
     }
 }

@@ -1,11 +1,18 @@
 package io.xdyna.shared.kafka;
 
 import io.xdyna.contract.kafka.Topics;
+import io.xdyna.shared.config.ConfigException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -60,29 +67,29 @@ public final class KafkaSetup {
      *     property is set
      */
     public static Map<String, String> clientProperties(Map<String, String> env) {
-        Set<String> known = new java.util.HashSet<>(ProducerConfig.configNames());
+        Set<String> known = new HashSet<>(ProducerConfig.configNames());
         known.addAll(ConsumerConfig.configNames());
         known.addAll(AdminClientConfig.configNames());
-        Map<String, String> out = new java.util.TreeMap<>();
+        Map<String, String> out = new TreeMap<>();
         String file = env.get(PROPERTIES_FILE_VARIABLE);
         if (file != null && !file.isBlank()) {
             Properties p = new Properties();
-            try (var in = java.nio.file.Files.newBufferedReader(java.nio.file.Path.of(file.trim()))) {
+            try (var in = Files.newBufferedReader(Path.of(file.trim()))) {
                 p.load(in);
-            } catch (java.io.IOException | RuntimeException e) {
-                throw new io.xdyna.shared.config.ConfigException(PROPERTIES_FILE_VARIABLE + ": cannot read '"
+            } catch (IOException | RuntimeException e) {
+                throw new ConfigException(PROPERTIES_FILE_VARIABLE + ": cannot read '"
                         + file + "': " + e.getMessage());
             }
             for (String name : p.stringPropertyNames()) {
                 take(out, known, name, p.getProperty(name), PROPERTIES_FILE_VARIABLE + " (" + name + ")");
             }
         }
-        for (Map.Entry<String, String> e : new java.util.TreeMap<>(env).entrySet()) {
+        for (Map.Entry<String, String> e : new TreeMap<>(env).entrySet()) {
             String var = e.getKey();
             if (!var.startsWith("KAFKA_") || var.equals("KAFKA_BOOTSTRAP_SERVERS")) {
                 continue;
             }
-            String name = var.substring("KAFKA_".length()).toLowerCase(java.util.Locale.ROOT).replace("__", "\0")
+            String name = var.substring("KAFKA_".length()).toLowerCase(Locale.ROOT).replace("__", "\0")
                     .replace('_', '.').replace('\0', '_');
             if (known.contains(name)) {
                 take(out, known, name, e.getValue(), var);
@@ -93,7 +100,7 @@ public final class KafkaSetup {
 
     private static void take(Map<String, String> out, Set<String> known, String name, String value, String source) {
         if (RESERVED.contains(name)) {
-            throw new io.xdyna.shared.config.ConfigException(source + " sets " + name + ", which the services set"
+            throw new ConfigException(source + " sets " + name + ", which the services set"
                     + " themselves (their delivery guarantees depend on it); remove it");
         }
         if (known.contains(name) && value != null) {

@@ -14,6 +14,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import java.time.Duration;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -101,7 +102,7 @@ public final class ServiceRunner implements AutoCloseable {
         try {
             runner.start(host, port).toCompletionStage().toCompletableFuture().get(5, TimeUnit.MINUTES);
         } catch (Exception e) {
-            Throwable cause = e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e;
+            Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
             LOG.error("{} failed to start: {}", service.name(), cause.getMessage(), cause);
             runner.close();
             System.exit(1);

@@ -7,11 +7,14 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -140,7 +143,7 @@ public final class GroupStageConsumer implements StageService.JobSource {
                     if (o.done()) {
                         commit(record);
                     }
-                } catch (java.util.concurrent.TimeoutException e) {
+                } catch (TimeoutException e) {
                     LOG.warn("job {} did not finish within {}; handing it back", currentKey, grace);
                     stopping.set(true);
                     inFlight.cancel(true);
@@ -152,7 +155,7 @@ public final class GroupStageConsumer implements StageService.JobSource {
             LOG.error("consumer loop for {} stopped", topic, e);
         } finally {
             try {
-                consumer.close(org.apache.kafka.clients.consumer.CloseOptions.timeout(Duration.ofSeconds(5)));
+                consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
             } catch (Exception e) {
                 LOG.debug("closing consumer", e);
             }
@@ -164,7 +167,7 @@ public final class GroupStageConsumer implements StageService.JobSource {
         JobProcessor.Outcome o;
         try {
             o = done.get();
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             LOG.error("job {} crashed the processor", currentKey, e.getCause());
             o = JobProcessor.Outcome.RETRY;
         }

@@ -10,10 +10,16 @@ import io.xdyna.contract.event.JobRequest;
 import io.xdyna.contract.job.ErrorCode;
 import io.xdyna.contract.job.JobFailure;
 import io.xdyna.contract.job.JobParams;
+import io.xdyna.shared.kafka.EventPublisher;
 import io.xdyna.shared.retry.Backoff;
 import io.xdyna.shared.storage.ObjectStore;
 import java.time.Duration;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -47,7 +53,7 @@ public final class JobProcessor<E extends JobEvent> {
     private final Class<E> type;
     private final StageHandler<E> handler;
     private final StatusReporter status;
-    private final io.xdyna.shared.kafka.EventPublisher publisher;
+    private final EventPublisher publisher;
     private final DeadLetters deadLetters;
     /**
      * Between in-process attempts of one job. The loop sleeps itself rather than hand the handler to
@@ -57,15 +63,15 @@ public final class JobProcessor<E extends JobEvent> {
     static final Backoff BACKOFF = Backoff.exponential(Duration.ofMillis(500), Duration.ofSeconds(30));
     private final int maxAttempts;
     private final MeterRegistry metrics;
-    private volatile java.util.function.Predicate<String> cancelled = id -> false;
-    private volatile java.util.function.Consumer<E> admission = e -> { };
+    private volatile Predicate<String> cancelled = id -> false;
+    private volatile Consumer<E> admission = e -> { };
     private volatile Duration timeout = Duration.ZERO;
     private volatile WorkBudget work;
     private volatile AttemptLedger ledger;
     private volatile int retryBudget;
 
     public JobProcessor(Stage stage, Class<E> type, StageHandler<E> handler, StatusReporter status,
-            io.xdyna.shared.kafka.EventPublisher publisher, DeadLetters deadLetters, int maxAttempts,
+            EventPublisher publisher, DeadLetters deadLetters, int maxAttempts,
             MeterRegistry metrics) {
         this.stage = stage;
         this.type = type;
@@ -81,7 +87,7 @@ public final class JobProcessor<E extends JobEvent> {
      * Lets the processor see cancellations (usually {@code JobStatusLog::cancelled}): a cancelled job is
      * skipped when it arrives, and a handler that stops because of it is not reported as a failure.
      */
-    public JobProcessor<E> withCancellation(java.util.function.Predicate<String> isCancelled) {
+    public JobProcessor<E> withCancellation(Predicate<String> isCancelled) {
         this.cancelled = isCancelled;
         return this;
     }
@@ -93,7 +99,7 @@ public final class JobProcessor<E extends JobEvent> {
      * id is another tenant's). Any other exception (the store is down) gives the record back to be
      * delivered again.
      */
-    public JobProcessor<E> withAdmission(java.util.function.Consumer<E> check) {
+    public JobProcessor<E> withAdmission(Consumer<E> check) {
         this.admission = check;
         return this;
     }
@@ -384,10 +390,10 @@ public final class JobProcessor<E extends JobEvent> {
      * interrupt never lands after the attempt ended.
      */
     private static final class Watchdog {
-        private static final java.util.concurrent.ScheduledThreadPoolExecutor TIMER = timer();
+        private static final ScheduledThreadPoolExecutor TIMER = timer();
 
         private final Thread worker = Thread.currentThread();
-        private java.util.concurrent.ScheduledFuture<?> task;
+        private ScheduledFuture<?> task;
         private boolean over;
         private boolean fired;
 
@@ -397,7 +403,7 @@ public final class JobProcessor<E extends JobEvent> {
             }
             Watchdog w = new Watchdog();
             w.task = TIMER.schedule(w::fire, deadline.remaining().plus(grace).toNanos(),
-                    java.util.concurrent.TimeUnit.NANOSECONDS);
+                    TimeUnit.NANOSECONDS);
             return w;
         }
 
@@ -421,8 +427,8 @@ public final class JobProcessor<E extends JobEvent> {
             }
         }
 
-        private static java.util.concurrent.ScheduledThreadPoolExecutor timer() {
-            java.util.concurrent.ScheduledThreadPoolExecutor t = new java.util.concurrent.ScheduledThreadPoolExecutor(1,
+        private static ScheduledThreadPoolExecutor timer() {
+            ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1,
                     r -> {
                         Thread th = new Thread(r, "xdyna-stage-watchdog");
                         th.setDaemon(true);

@@ -15,12 +15,14 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -156,11 +158,11 @@ public final class JobStatusLog implements AutoCloseable {
      * timeout must not end the reader: every service's view of job states depends on it); null once
      * closing.
      */
-    private <T> T retrying(java.util.function.Supplier<T> call) {
+    private <T> T retrying(Supplier<T> call) {
         while (running.get()) {
             try {
                 return call.get();
-            } catch (org.apache.kafka.common.errors.RetriableException e) {
+            } catch (RetriableException e) {
                 LOG.warn("status log: {}; trying again", e.toString());
             }
         }

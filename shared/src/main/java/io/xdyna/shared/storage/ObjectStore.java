@@ -16,9 +16,11 @@ import io.minio.StatObjectArgs;
 import io.minio.StatObjectResponse;
 import io.minio.UploadObjectArgs;
 import io.minio.errors.ErrorResponseException;
+import io.minio.http.HttpUtils;
 import io.minio.http.Method;
 import io.minio.messages.Item;
 import io.xdyna.shared.config.CommonConfig;
+import io.xdyna.shared.config.ConfigException;
 import io.xdyna.shared.retry.Backoff;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -26,10 +28,20 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509TrustManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -75,14 +87,14 @@ public final class ObjectStore implements AutoCloseable {
      */
     static okhttp3.OkHttpClient trusting(CommonConfig.S3Trust trust) {
         try {
-            java.security.KeyStore ks;
+            KeyStore ks;
             char[] pw = trust.password() == null ? null : trust.password().toCharArray();
             if (trust.type().equals("PEM")) {
-                ks = java.security.KeyStore.getInstance(java.security.KeyStore.getDefaultType());
+                ks = KeyStore.getInstance(KeyStore.getDefaultType());
                 ks.load(null, null);
                 try (InputStream in = Files.newInputStream(trust.file())) {
                     int i = 0;
-                    for (java.security.cert.Certificate c : java.security.cert.CertificateFactory.getInstance("X.509")
+                    for (Certificate c : CertificateFactory.getInstance("X.509")
                             .generateCertificates(in)) {
                         ks.setCertificateEntry("ca-" + i++, c);
                     }
@@ -91,22 +103,22 @@ public final class ObjectStore implements AutoCloseable {
                     }
                 }
             } else {
-                ks = java.security.KeyStore.getInstance(trust.type());
+                ks = KeyStore.getInstance(trust.type());
                 try (InputStream in = Files.newInputStream(trust.file())) {
                     ks.load(in, pw);
                 }
             }
-            javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(
-                    javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance(
+                    TrustManagerFactory.getDefaultAlgorithm());
             tmf.init(ks);
-            javax.net.ssl.X509TrustManager tm = (javax.net.ssl.X509TrustManager) tmf.getTrustManagers()[0];
-            javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
-            ctx.init(null, new javax.net.ssl.TrustManager[] {tm}, null);
-            long timeout = java.util.concurrent.TimeUnit.MINUTES.toMillis(5);
-            return io.minio.http.HttpUtils.newDefaultHttpClient(timeout, timeout, timeout).newBuilder()
+            X509TrustManager tm = (X509TrustManager) tmf.getTrustManagers()[0];
+            SSLContext ctx = SSLContext.getInstance("TLS");
+            ctx.init(null, new TrustManager[] {tm}, null);
+            long timeout = TimeUnit.MINUTES.toMillis(5);
+            return HttpUtils.newDefaultHttpClient(timeout, timeout, timeout).newBuilder()
                     .sslSocketFactory(ctx.getSocketFactory(), tm).build();
-        } catch (IOException | java.security.GeneralSecurityException | RuntimeException e) {
-            throw new io.xdyna.shared.config.ConfigException("S3_TRUSTSTORE: cannot use " + trust.file() + " as a "
+        } catch (IOException | GeneralSecurityException | RuntimeException e) {
+            throw new ConfigException("S3_TRUSTSTORE: cannot use " + trust.file() + " as a "
                     + trust.type() + " trust store: " + e.getMessage());
         }
     }
@@ -182,14 +194,14 @@ public final class ObjectStore implements AutoCloseable {
     }
 
     /** Size and content type, or empty when the object does not exist. */
-    public java.util.Optional<ObjectInfo> stat(String key) {
+    public Optional<ObjectInfo> stat(String key) {
         try {
-            return java.util.Optional.of(call("stat " + key, () -> {
+            return Optional.of(call("stat " + key, () -> {
                 StatObjectResponse r = client.statObject(StatObjectArgs.builder().bucket(bucket).object(key).build());
                 return new ObjectInfo(key, r.size(), r.contentType());
             }));
         } catch (ObjectMissingException e) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
     }
 

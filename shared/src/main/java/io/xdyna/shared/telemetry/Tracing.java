@@ -18,13 +18,14 @@ import io.opentelemetry.sdk.resources.Resource;
 import io.opentelemetry.sdk.trace.ReadWriteSpan;
 import io.opentelemetry.sdk.trace.ReadableSpan;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
-import io.opentelemetry.sdk.trace.SpanProcessor;
 import io.opentelemetry.sdk.trace.SdkTracerProviderBuilder;
+import io.opentelemetry.sdk.trace.SpanProcessor;
 import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
 import io.opentelemetry.sdk.trace.samplers.Sampler;
 import io.xdyna.shared.config.Env;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -96,7 +97,7 @@ public final class Tracing implements AutoCloseable {
 
     /** {@code OTEL_EXPORTER_OTLP_HEADERS}: {@code key=value,key2=value2}. */
     static Map<String, String> headers(String spec) {
-        Map<String, String> h = new java.util.LinkedHashMap<>();
+        Map<String, String> h = new LinkedHashMap<>();
         for (String pair : spec.split(",")) {
             int eq = pair.indexOf('=');
             if (eq > 0) {

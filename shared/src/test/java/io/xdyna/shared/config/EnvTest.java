@@ -3,6 +3,7 @@ package io.xdyna.shared.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -24,10 +25,10 @@ class EnvTest {
     void durationsInSecondsOrIso8601AndOffMeansZero() {
         Env env = new Env(Map.of("S", "900", "I", "pt4h", "D", "P7D", "OFF", "off", "Z", "0", "BAD", "4 hours",
                 "NEG", "PT-5S"));
-        java.time.Duration dflt = java.time.Duration.ofMinutes(3);
-        assertThat(env.duration("S", dflt)).isEqualTo(java.time.Duration.ofMinutes(15));
-        assertThat(env.duration("I", dflt)).isEqualTo(java.time.Duration.ofHours(4));
-        assertThat(env.duration("D", dflt)).isEqualTo(java.time.Duration.ofDays(7));
+        Duration dflt = Duration.ofMinutes(3);
+        assertThat(env.duration("S", dflt)).isEqualTo(Duration.ofMinutes(15));
+        assertThat(env.duration("I", dflt)).isEqualTo(Duration.ofHours(4));
+        assertThat(env.duration("D", dflt)).isEqualTo(Duration.ofDays(7));
         assertThat(env.duration("OFF", dflt)).isZero();
         assertThat(env.duration("Z", dflt)).isZero();
         assertThat(env.duration("MISSING", dflt)).isEqualTo(dflt);

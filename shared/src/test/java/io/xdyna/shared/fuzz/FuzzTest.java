@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -22,7 +23,7 @@ class FuzzTest {
     void theSameSeedDrawsTheSameInputs() {
         assertThat(drawn(42, 50)).isEqualTo(drawn(42, 50)).hasSize(50);
         assertThat(drawn(43, 50)).isNotEqualTo(drawn(42, 50));
-        assertThat(new java.util.HashSet<>(drawn(42, 50)).size()).isGreaterThan(30);
+        assertThat(new HashSet<>(drawn(42, 50)).size()).isGreaterThan(30);
     }
 
     @Test

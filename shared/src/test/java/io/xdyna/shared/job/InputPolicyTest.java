@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -27,8 +28,8 @@ class InputPolicyTest {
     static void forbidden(JobRequest r, ErrorCode code) {
         assertThatThrownBy(() -> POLICY.check(r, id -> id.equals("owned-by-b") ? Optional.of("b") : Optional.empty()))
                 .as(r.toString()).isInstanceOfSatisfying(JobFailure.class, f -> {
-                    org.assertj.core.api.Assertions.assertThat(f.code()).isEqualTo(code);
-                    org.assertj.core.api.Assertions.assertThat(f.retryable()).isFalse();
+                    Assertions.assertThat(f.code()).isEqualTo(code);
+                    Assertions.assertThat(f.retryable()).isFalse();
                 });
     }
 
@@ -79,10 +80,10 @@ class InputPolicyTest {
     @Test
     @DisplayName("shared prefixes come from XDYNA_SHARED_INPUT_PREFIXES and must be plain folders outside the job areas")
     void sharedPrefixesFromEnvironment() {
-        org.assertj.core.api.Assertions.assertThat(InputPolicy.from(new Env(Map.of(
+        Assertions.assertThat(InputPolicy.from(new Env(Map.of(
                 "XDYNA_SHARED_INPUT_PREFIXES", "samples/, demo/clips/"))).sharedPrefixes())
                 .containsExactly("samples/", "demo/clips/");
-        org.assertj.core.api.Assertions.assertThat(InputPolicy.from(new Env(Map.of())).sharedPrefixes()).isEmpty();
+        Assertions.assertThat(InputPolicy.from(new Env(Map.of())).sharedPrefixes()).isEmpty();
         for (String bad : List.of("samples", "jobs/", "uploads/", "../x/", "a//", "/x/", "idempotency/")) {
             assertThatThrownBy(() -> InputPolicy.from(new Env(Map.of("XDYNA_SHARED_INPUT_PREFIXES", bad))))
                     .as(bad).isInstanceOf(ConfigException.class).hasMessageContaining("XDYNA_SHARED_INPUT_PREFIXES");

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.ConfigEntry;
@@ -36,7 +37,7 @@ final class KafkaTestSupport {
     /** Sends the values as one producer batch (one send each, one flush) and waits for the acks. */
     static void produce(String bootstrap, String topic, String... values) throws Exception {
         try (KafkaProducer<String, byte[]> p = new KafkaProducer<>(KafkaSetup.producer(bootstrap, "testkit-test"))) {
-            List<java.util.concurrent.Future<?>> acks = new ArrayList<>();
+            List<Future<?>> acks = new ArrayList<>();
             for (String v : values) {
                 acks.add(p.send(new ProducerRecord<>(topic, v, v.getBytes(StandardCharsets.UTF_8))));
             }

@@ -22,6 +22,7 @@ import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaShareConsumer;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.InvalidConfigurationException;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
@@ -277,10 +278,10 @@ class ShareGroupIT {
     void groupConfigsOutsideTheBrokerLimitsAreRefused() {
         // the broker allows 2..10 deliveries per group (group.share.min/max.delivery.count.limit)
         assertThatThrownBy(() -> setGroupConfig(bootstrap, group, Map.of("share.delivery.count.limit", "50")))
-                .hasRootCauseInstanceOf(org.apache.kafka.common.errors.InvalidConfigurationException.class);
+                .hasRootCauseInstanceOf(InvalidConfigurationException.class);
         // and lock durations from 1 s to 1 h (set by KafkaBroker; Kafka's defaults are 15 s..60 s)
         KafkaSetup.ensureShareGroup(bootstrap, group, 900_000);
         assertThatThrownBy(() -> KafkaSetup.ensureShareGroup(bootstrap, group, 3_600_001))
-                .hasRootCauseInstanceOf(org.apache.kafka.common.errors.InvalidConfigurationException.class);
+                .hasRootCauseInstanceOf(InvalidConfigurationException.class);
     }
 }

@@ -20,6 +20,8 @@ import io.xdyna.shared.testing.TestEnvironments;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -54,7 +56,7 @@ class RetryBudgetIT {
     void transientFailuresAcrossProcessesEndTheJobExactlyWhenTheBudgetIsUsedUp() {
         String id = "flaky-1";
         AtomicInteger runs = new AtomicInteger();
-        List<Integer> ledgerSeenByHandler = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<Integer> ledgerSeenByHandler = new CopyOnWriteArrayList<>();
         StageHandler<FramesReady> flaky = (e, ctx) -> {
             runs.incrementAndGet();
             // the attempt is in the bucket before the work starts, so a crash here would still count
@@ -136,7 +138,7 @@ class RetryBudgetIT {
 
     @Test
     void aShutdownMidJobDoesNotSpendTheBudget() {
-        java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
+        AtomicBoolean stopping = new AtomicBoolean();
         StageHandler<FramesReady> stopped = (e, ctx) -> {
             stopping.set(true); // a deploy begins while the job runs; the handler stops at its next check
             throw new IllegalStateException("stopping: the job will be delivered again");

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.context.Scope;
+import io.xdyna.contract.event.Events;
 import io.xdyna.contract.event.JobInputs;
 import io.xdyna.contract.event.JobRequest;
 import io.xdyna.contract.job.JobParams;
@@ -102,7 +103,7 @@ class TraceContextIT {
         String foreignTrace = "4bf92f3577b34da6a3ce929d0e0e4736";
         String foreignSpan = "00f067aa0ba902b7";
         publisher.sendRaw(common.topics().requests(), "foreign-1",
-                io.xdyna.contract.event.Events.encode(request("foreign-1")),
+                Events.encode(request("foreign-1")),
                 Map.of(Tracing.TRACEPARENT, "00-" + foreignTrace + "-" + foreignSpan + "-01"));
 
         Traceparent next = single(common.topics().conditions(), "foreign-1");

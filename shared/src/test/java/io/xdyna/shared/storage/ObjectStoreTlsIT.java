@@ -11,6 +11,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.gaul.s3proxy.AuthenticationType;
 import org.gaul.s3proxy.S3Proxy;
@@ -49,7 +50,7 @@ class ObjectStoreTlsIT {
                 assertThat(store.reachable()).isFalse();
                 assertThatThrownBy(store::ensureBucket).isInstanceOf(StorageUnavailableException.class);
             }
-            for (Map<String, String> trust : java.util.List.of(
+            for (Map<String, String> trust : List.of(
                     Map.of("S3_TRUSTSTORE", certs.trustStore().toString(), "S3_TRUSTSTORE_PASSWORD", certs.password()),
                     Map.of("S3_TRUSTSTORE", certs.pem().toString()))) {
                 CommonConfig trusted = CommonConfig.from(new Env(base).with(trust));
