@@ -3,7 +3,6 @@ package io.xdyna.animator.sampling;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -12,26 +11,13 @@ import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Iterator;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 /** DDIM against ddim.json (diffusers 0.11.1 with X-Dyna's config). */
-class DdimSchedulerTest {
+class DdimSchedulerTest extends TorchTest {
     private static final JsonNode REF = ReferenceData.load("ddim.json");
     private final DdimScheduler scheduler = new DdimScheduler(SchedulerConfig.xdyna());
-    private NDManager manager;
-
-    @BeforeEach
-    void open() {
-        manager = NDManager.newBaseManager(Device.cpu(), "PyTorch");
-    }
-
-    @AfterEach
-    void close() {
-        manager.close();
-    }
 
     @Test
     @DisplayName("betas and alphas_cumprod equal the float32 tables bit for bit")

@@ -3,24 +3,20 @@ package io.xdyna.animator.sampling;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /** Blur, downgrade mixing and noising against init_latents.json. */
-class LatentInitTest {
+class LatentInitTest extends TorchTest {
     private static final JsonNode REF = ReferenceData.load("init_latents.json");
     private static final DdimScheduler SCHEDULER = new DdimScheduler(SchedulerConfig.xdyna());
-    private NDManager manager;
 
     /** The two dtypes the file covers, with their output tolerances (float64: float32-rounded kernel). */
     enum Precision {
@@ -36,16 +32,6 @@ class LatentInitTest {
             this.suffix = suffix;
             this.tol = tol;
         }
-    }
-
-    @BeforeEach
-    void open() {
-        manager = NDManager.newBaseManager(Device.cpu(), "PyTorch");
-    }
-
-    @AfterEach
-    void close() {
-        manager.close();
     }
 
     @Test

@@ -3,7 +3,6 @@ package io.xdyna.animator.sampling;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -13,15 +12,13 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.IntUnaryOperator;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /** The whole denoising loop with the closed-form toy model of toy_sampling.json. */
-class SamplingLoopTest {
+class SamplingLoopTest extends TorchTest {
     private static final JsonNode REF = ReferenceData.load("toy_sampling.json");
     private static final JsonNode SETUP = REF.get("setup");
     private static final int STEPS = SETUP.get("num_inference_steps").asInt();
@@ -31,7 +28,6 @@ class SamplingLoopTest {
     private final DdimScheduler scheduler = new DdimScheduler(SchedulerConfig.xdyna());
     private final SamplingLoop loop = new SamplingLoop(scheduler, SETUP.get("guidance_scale").asDouble(),
             SETUP.get("context_frames").asInt(), SETUP.get("context_overlap").asInt());
-    private NDManager manager;
 
     /** The file's two runs and their tolerances. */
     enum Precision {
@@ -47,16 +43,6 @@ class SamplingLoopTest {
             this.suffix = suffix;
             this.tol = tol;
         }
-    }
-
-    @BeforeEach
-    void open() {
-        manager = NDManager.newBaseManager(Device.cpu(), "PyTorch");
-    }
-
-    @AfterEach
-    void close() {
-        manager.close();
     }
 
     /**
