@@ -21,8 +21,24 @@ async function checkKey() {
   try {
     const r = await fetch("/v1/jobs?limit=1", { headers: auth() });
     $("keyState").textContent = r.ok ? "✓" : r.status === 401 ? "unknown key" : "";
+    if (r.ok) showInfo();
     return r.ok;
   } catch (e) { return false; }
+}
+
+// On the tiny fixture bundles the output is noise and X-Dyna's default size takes many minutes on a CPU:
+// say so before anything is submitted, and offer a size that finishes in about a minute.
+async function showInfo() {
+  const r = await api("/v1/info");
+  if (!r.ok || !r.body.fixtures) { $("fixtureNotice").hidden = true; return; }
+  $("fixtureText").textContent = r.body.notice;
+  $("fixtureNotice").hidden = false;
+  $("quickDemo").onclick = () => {
+    for (const [name, value] of Object.entries(r.body.quickDemo || {})) {
+      const field = document.querySelector('#jobForm [name="' + name + '"]');
+      if (field) field.value = value;
+    }
+  };
 }
 
 async function api(path, options = {}) {

@@ -28,10 +28,21 @@ import java.util.Map;
  *     ({@link EgressPolicy#parse}); default nothing: loopback, private, link-local, unique-local,
  *     multicast, unspecified and metadata addresses are refused
  * @param deadlines which jobs are too big to accept, and when a job that does not move is given up
+ * @param fixtureNotice {@code XDYNA_FIXTURE_NOTICE}: set (by {@code ./xdyna local}) when the stages run on the
+ *     tiny random-weight fixture bundles; {@code GET /v1/info} carries it, and the web page and the CLI show it
+ *     up front with a quick demo size. Null when the real weights are in use.
  */
 public record GatewayConfig(CommonConfig common, String host, int port, ApiKeys keys, long maxUploadBytes,
         Path uploadDir, Duration presignTtl, Limits limits, Map<String, String> webhookSecrets, Retention retention,
-        EgressPolicy webhookEgress, Deadlines deadlines) {
+        EgressPolicy webhookEgress, Deadlines deadlines, String fixtureNotice) {
+
+    /** Without a fixture notice (real weights). */
+    public GatewayConfig(CommonConfig common, String host, int port, ApiKeys keys, long maxUploadBytes,
+            Path uploadDir, Duration presignTtl, Limits limits, Map<String, String> webhookSecrets, Retention retention,
+            EgressPolicy webhookEgress, Deadlines deadlines) {
+        this(common, host, port, keys, maxUploadBytes, uploadDir, presignTtl, limits, webhookSecrets, retention,
+                webhookEgress, deadlines, null);
+    }
 
     /**
      * @param work {@link WorkBudget#from}: a job whose estimated work at any stage exceeds
@@ -186,6 +197,7 @@ public record GatewayConfig(CommonConfig common, String host, int port, ApiKeys 
                 Retention.from(env),
                 EgressPolicy.parse("XDYNA_WEBHOOK_ALLOW", env.string("XDYNA_WEBHOOK_ALLOW", null),
                         EgressPolicy.Resolver.SYSTEM),
-                Deadlines.from(env));
+                Deadlines.from(env),
+                env.string("XDYNA_FIXTURE_NOTICE", null));
     }
 }

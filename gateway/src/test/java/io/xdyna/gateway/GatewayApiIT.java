@@ -217,6 +217,16 @@ class GatewayApiIT {
     }
 
     @Test
+    @DisplayName("/v1/info says whether the stages run on fixture bundles: not on this gateway, and only with a key")
+    void infoSaysNoFixtures() {
+        assertError(gw.get("/v1/info", null), 401, "UNAUTHORIZED");
+        HttpResponse<String> r = gw.get("/v1/info", KEY_A);
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(json(r).get("fixtures").asBoolean()).isFalse();
+        assertThat(json(r).has("quickDemo")).as("a size for the fixtures only").isFalse();
+    }
+
+    @Test
     @DisplayName("a wrong or missing key is 401 on every endpoint, and another tenant's job is 404 everywhere")
     void tenantsAreKeptApart() {
         String id = submitOk(KEY_A, valid(), "{\"length\":4}");

@@ -99,6 +99,11 @@ public final class ApiClient {
         form.addFormDataPart(name, file.getFileName().toString(), RequestBody.create(file.toFile(), OCTET_STREAM));
     }
 
+    /** GET /v1/info: whether the stages run on fixture bundles, and then a quick demo size. */
+    public JsonNode info() throws IOException, InterruptedException {
+        return json(request("/v1/info").get().build(), 200);
+    }
+
     /** GET /v1/jobs/{id}. */
     public JsonNode status(String id) throws IOException, InterruptedException {
         return json(request("/v1/jobs/" + id).get().build(), 200);

@@ -3,6 +3,7 @@ package io.xdyna.launcher;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.xdyna.contract.event.Events;
+import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -58,6 +59,10 @@ final class JobCommands {
         @Option(names = "--face-control", negatable = true) Boolean faceControl;
         @Option(names = "--align-pose", negatable = true) Boolean alignPose;
 
+        @Option(names = "--quick", description = "when the stages run on the tiny fixture bundles: the quick demo"
+                + " size the gateway suggests (about a minute on a CPU) for every size option not given")
+        boolean quick;
+
         @Option(names = "--wait", description = "wait for the job to finish, showing progress")
         boolean await;
 
@@ -80,6 +85,7 @@ final class JobCommands {
             putIf(params, "faceControl", faceControl);
             putIf(params, "alignPose", alignPose);
             ApiClient api = client();
+            fixtureNotice(api, params);
             JsonNode job;
             try {
                 job = api.submit(reference, driving, pose, params.isEmpty() ? null : params.toString());
@@ -103,6 +109,34 @@ final class JobCommands {
                 System.out.println("saved " + output);
             }
             return 0;
+        }
+
+        /**
+         * On fixture bundles, says so before the job starts (its output is noise, and X-Dyna's default size
+         * takes many minutes on a CPU) and, with --quick, fills in the quick demo size.
+         */
+        private void fixtureNotice(ApiClient api, ObjectNode params) throws IOException, InterruptedException {
+            JsonNode info;
+            try {
+                info = api.info();
+            } catch (ApiClient.ApiException e) {
+                return; // a gateway without /v1/info
+            }
+            if (!info.path("fixtures").asBoolean()) {
+                return;
+            }
+            System.err.println("note: " + info.path("notice").asText());
+            JsonNode demo = info.path("quickDemo");
+            if (quick) {
+                demo.fields().forEachRemaining(f -> {
+                    if (!params.has(f.getKey())) {
+                        params.set(f.getKey(), f.getValue());
+                    }
+                });
+            } else if (width == null && height == null && length == null && steps == null) {
+                System.err.println("hint: --quick submits the quick demo size " + demo + " instead of X-Dyna's"
+                        + " defaults");
+            }
         }
 
         private static void putIf(ObjectNode n, String k, Object v) {

@@ -183,6 +183,10 @@ public final class LocalStack implements AutoCloseable {
             env.put("XDYNA_MODEL_DIR", modelDir.toString());
             env.put("XDYNA_POSE_MODEL_DIR", poseDir.toString());
             if (s[0].equals("gateway")) {
+                if (!warnings.isEmpty()) {
+                    // the web page and the CLI say so up front and offer a size that finishes in a minute
+                    env.putIfAbsent("XDYNA_FIXTURE_NOTICE", String.join(" ", warnings));
+                }
                 env.put("XDYNA_HTTP_PORT", Integer.toString(settings.httpPort()));
                 env.put("XDYNA_API_KEYS", settings.apiKeys());
                 env.put("XDYNA_UPLOAD_DIR", data.resolve("work").resolve("uploads").toString());

@@ -62,6 +62,8 @@ class PipelineIT {
     @TempDir
     static Path logs;
 
+    static final String FIXTURE_NOTICE = "Running on the tiny random-weight fixtures: outputs are noise.";
+
     @BeforeAll
     static void startSystem() throws Exception {
         config = TestEnvironments.newEnvironment("pipeline");
@@ -74,6 +76,8 @@ class PipelineIT {
         env.put("XDYNA_API_KEYS", "acme:" + KEY_ACME + ",other:" + KEY_OTHER);
         env.put("XDYNA_HTTP_PORT", Integer.toString(httpPort));
         env.put("XDYNA_LOG_FORMAT", "json");
+        // as ./xdyna local says when it falls back to the fixtures
+        env.put("XDYNA_FIXTURE_NOTICE", FIXTURE_NOTICE);
         List<String> health = new ArrayList<>();
         health.add("http://127.0.0.1:" + httpPort + "/health/ready");
         for (String[] s : LocalStack.SERVICES) {
@@ -196,6 +200,12 @@ class PipelineIT {
             d.get(acme.base().resolve("/").toString());
             var key = d.findElement(By.id("apiKey"));
             key.sendKeys(KEY_ACME, Keys.TAB);
+            // on the fixtures the page says so before anything is submitted, and offers the quick demo size
+            await().atMost(Duration.ofSeconds(15)).until(() -> d.findElement(By.id("fixtureNotice")).isDisplayed());
+            assertThat(d.findElement(By.id("fixtureText")).getText()).isEqualTo(FIXTURE_NOTICE);
+            d.findElement(By.id("quickDemo")).click();
+            assertThat(d.findElement(By.id("p-width")).getAttribute("value")).isEqualTo("256");
+            assertThat(d.findElement(By.id("p-steps")).getAttribute("value")).isEqualTo("4");
             Path ex = TestPaths.examples();
             browser.upload("file-reference", ex.resolve("example_1_reference.jpg"));
             browser.upload("file-driving", ex.resolve("example_1_driving.mp4"));
@@ -251,6 +261,10 @@ class PipelineIT {
             System.setOut(stdout);
         }
         assertThat(code).as(captured.toString(StandardCharsets.UTF_8)).isZero();
+        JsonNode info = acme.info();
+        assertThat(info.get("fixtures").asBoolean()).isTrue();
+        assertThat(info.get("notice").asText()).isEqualTo(FIXTURE_NOTICE);
+        assertThat(info.at("/quickDemo/width").asInt()).isEqualTo(256);
         String id = captured.toString(StandardCharsets.UTF_8).lines().findFirst().orElseThrow().trim();
         assertThat(acme.status(id).get("state").asText()).isEqualTo("SUCCEEDED");
         try (FFmpegFrameGrabber g = new FFmpegFrameGrabber(out.toFile())) {

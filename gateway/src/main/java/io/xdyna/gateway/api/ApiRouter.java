@@ -48,6 +48,7 @@ public final class ApiRouter {
     private final JobQueries queries;
     private final JobControl control;
     private final JobEvents events;
+    private final ServiceInfo info;
 
     public ApiRouter(GatewayConfig config, Vertx vertx, ObjectStore store, EventPublisher publisher,
             StatusReporter status, JobStatusLog statuses, JobRemoval removal, MeterRegistry metrics) {
@@ -59,11 +60,13 @@ public final class ApiRouter {
         this.queries = new JobQueries(vertx, store, statuses, jobs, config.presignTtl());
         this.control = new JobControl(vertx, status, statuses, jobs, removal);
         this.events = new JobEvents(vertx, statuses, jobs);
+        this.info = new ServiceInfo(config.fixtureNotice());
     }
 
     /** Every route: method, path, handler, the query parameters it reads and the errors it may answer. */
     public List<ApiRoute> routes() {
         return List.of(
+                get("/v1/info", info::get),
                 post("/v1/jobs", submit::submit).errors(INVALID_REQUEST, INVALID_PARAMS, CALLBACK_NOT_ALLOWED,
                         IDEMPOTENCY_IN_PROGRESS, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, QUOTA_EXCEEDED,
                         UNAVAILABLE).jobErrors(SubmitJob.INPUT_REFUSALS),
