@@ -177,7 +177,10 @@ public final class AnimatorQueue implements AutoCloseable {
         try {
             Optional<JobLease> lease = leases.read(id);
             long now = leases.now();
-            if (lease.isPresent() && lease.get().liveAt(now)) {
+            // a copy its runner handed back carries the token of the lease it released, maybe not yet marked
+            String released = header(r, JobLeases.RELEASED_TOKEN_HEADER);
+            boolean handedBack = released != null && lease.isPresent() && released.equals(lease.get().token());
+            if (lease.isPresent() && lease.get().liveAt(now) && !handedBack) {
                 LOG.info("job {}: {} runs it; dropping this copy of its record ({}-{}@{})", id, lease.get().owner(),
                         r.topic(), r.partition(), r.offset());
                 settle(r, AcknowledgeType.ACCEPT, id);
@@ -210,7 +213,8 @@ public final class AnimatorQueue implements AutoCloseable {
                 lease.ifPresent(l -> leases.drop(id));
                 return;
             }
-            JobLeases.Claim claim = leases.claim(id, Events.tenantOf(r.value()), r.value(), header(r, "traceparent"));
+            JobLeases.Claim claim = leases.claim(id, Events.tenantOf(r.value()), r.value(), header(r, "traceparent"),
+                    released);
             if (claim.outcome() != JobLeases.Outcome.CLAIMED) {
                 LOG.info("job {}: not claimed ({}); dropping this copy of its record", id, claim.outcome());
                 settle(r, AcknowledgeType.ACCEPT, id);
@@ -270,7 +274,7 @@ public final class AnimatorQueue implements AutoCloseable {
             if (lost.get()) {
                 LOG.warn("job {}: our lease was taken over; leaving the job to its new runner", id);
             } else if (result == JobProcessor.Outcome.RETRY) {
-                leases.requeue(lease, running.get() ? "a transient failure outlived the local retries on " + leases.owner()
+                leases.handBack(lease, running.get() ? "a transient failure outlived the local retries on " + leases.owner()
                         : leases.owner() + " shut down; resume from its checkpoint");
             } else {
                 if (result == JobProcessor.Outcome.SUCCEEDED) {

@@ -45,10 +45,19 @@ public final class JobLeases {
     static final String STAGE = "animator";
     /** Header of a requeued copy: why it was requeued. */
     public static final String REQUEUE_HEADER = "xdyna-requeued";
+    /**
+     * Header of a copy its own runner put back (it stopped: shutdown, or a transient failure out of local
+     * retries): the token it held. Until the runner has marked its lease REQUEUED the lease still looks
+     * live, so a taker that finds exactly this token may claim over it instead of dropping the copy.
+     */
+    public static final String RELEASED_TOKEN_HEADER = "xdyna-released-token";
     /** Header of a fresh copy of a record that ran out of deliveries unclaimed: how many such copies. */
     public static final String FRESH_HEADER = "xdyna-fresh-copy";
 
     private final ObjectStore store;
+    /** Claims retried when a runner's REQUEUED mark lands on our fresh claim (see {@link #claim}). */
+    static final int MAX_CLAIM_ROUNDS = 3;
+
     private final EventPublisher publisher;
     private final String queueTopic;
     private final String owner;
@@ -112,29 +121,46 @@ public final class JobLeases {
 
     /** Takes the job unless a live animator has it (see the class comment for the protocol). */
     public Claim claim(String jobId, String tenant, byte[] recordValue, String traceparent) throws InterruptedException {
-        long t0 = System.nanoTime();
-        Optional<JobLease> before = read(jobId);
-        if (before.isPresent() && before.get().liveAt(clock.getAsLong())) {
-            return new Claim(Outcome.HELD_ELSEWHERE, before.get());
-        }
-        int samplings = before.map(JobLease::samplings).orElse(0) + 1;
-        JobLease mine = new JobLease(jobId, tenant, JobLease.RUNNING, owner, UUID.randomUUID().toString(),
-                clock.getAsLong(), ttl.toMillis(), samplings, Base64.getEncoder().encodeToString(recordValue),
-                traceparent, "claimed");
-        write(mine);
-        long readToWrite = System.nanoTime() - t0;
-        if (readToWrite > settle.toNanos()) {
-            // slower than the settle time: a claimer that went ahead meanwhile may be overwritten. Still
-            // correct (the last writer keeps the job, the other stops at its next heartbeat), not overlap-free
-            LOG.warn("job {}: claim took {} ms (settle {} ms); another claimer, if any, stops at its next heartbeat",
-                    jobId, readToWrite / 1_000_000, settle.toMillis());
-        }
-        Thread.sleep(settle.toMillis());
-        Optional<JobLease> after = read(jobId);
-        if (after.isEmpty() || !mine.token().equals(after.get().token())) {
+        return claim(jobId, tenant, recordValue, traceparent, null);
+    }
+
+    /**
+     * Takes the job unless a live animator has it; a live lease holding {@code releasedToken} counts as
+     * free: its runner handed the job back with this copy ({@link #handBack}).
+     */
+    public Claim claim(String jobId, String tenant, byte[] recordValue, String traceparent, String releasedToken)
+            throws InterruptedException {
+        for (int round = 1; ; round++) {
+            long t0 = System.nanoTime();
+            Optional<JobLease> before = read(jobId);
+            if (before.isPresent() && before.get().liveAt(clock.getAsLong())
+                    && !before.get().token().equals(releasedToken)) {
+                return new Claim(Outcome.HELD_ELSEWHERE, before.get());
+            }
+            int samplings = before.map(JobLease::samplings).orElse(0) + 1;
+            JobLease mine = new JobLease(jobId, tenant, JobLease.RUNNING, owner, UUID.randomUUID().toString(),
+                    clock.getAsLong(), ttl.toMillis(), samplings, Base64.getEncoder().encodeToString(recordValue),
+                    traceparent, "claimed");
+            write(mine);
+            long readToWrite = System.nanoTime() - t0;
+            if (readToWrite > settle.toNanos()) {
+                // slower than the settle time: a claimer that went ahead meanwhile may be overwritten. Still
+                // correct (the last writer keeps the job, the other stops at its next heartbeat), not overlap-free
+                LOG.warn("job {}: claim took {} ms (settle {} ms); another claimer, if any, stops at its next"
+                        + " heartbeat", jobId, readToWrite / 1_000_000, settle.toMillis());
+            }
+            Thread.sleep(settle.toMillis());
+            Optional<JobLease> after = read(jobId);
+            if (after.isPresent() && mine.token().equals(after.get().token())) {
+                return new Claim(Outcome.CLAIMED, mine);
+            }
+            if (round < MAX_CLAIM_ROUNDS && after.isPresent() && !after.get().running()) {
+                // marked REQUEUED over our claim by the runner that put this very copy back (its mark raced
+                // our write): nobody runs the job and we hold its copy, so claim again
+                continue;
+            }
             return new Claim(Outcome.LOST_RACE, after.orElse(null));
         }
-        return new Claim(Outcome.CLAIMED, mine);
     }
 
     /**
@@ -172,18 +198,41 @@ public final class JobLeases {
     }
 
     /**
-     * Puts a copy of the job's record back on the queue, then marks the lease REQUEUED. In this order a
-     * crash in between leaves a lease that is requeued again (one copy too many, dropped when claimed),
-     * never a job with neither a record nor a lease.
+     * An abandoned lease (its runner stopped renewing it): puts a copy of the job's record back on the
+     * queue, then marks the lease REQUEUED. In this order a crash in between leaves a lease that is
+     * requeued again (one copy too many, dropped when claimed), never a job with neither a record nor a
+     * lease. The copy does not carry the token: if the runner was only slow and takes its lease back, the
+     * copy finds it live and is dropped.
      */
     public void requeue(JobLease lease, String why) {
+        putBack(lease, why, false);
+    }
+
+    /**
+     * Our own job, stopped before its end (shutdown, or a transient failure out of local retries): a copy
+     * goes back on the queue carrying our token, then the lease is marked REQUEUED. Another animator may
+     * take the copy at once, before the mark: our token in the copy tells it the live-looking lease is
+     * released.
+     */
+    public void handBack(JobLease mine, String why) {
+        putBack(mine, why, true);
+    }
+
+    private void putBack(JobLease lease, String why, boolean released) {
         Map<String, String> headers = new LinkedHashMap<>();
         headers.put(REQUEUE_HEADER, why);
+        if (released) {
+            headers.put(RELEASED_TOKEN_HEADER, lease.token());
+        }
         if (lease.traceparent() != null) {
             headers.put("traceparent", lease.traceparent());
         }
         publisher.sendRaw(queueTopic, lease.jobId(), Base64.getDecoder().decode(lease.record()), headers);
-        write(lease.requeued(why));
+        // the copy may have been claimed already: mark the lease only while it is still the one we put back
+        Optional<JobLease> now = read(lease.jobId());
+        if (now.isPresent() && lease.token() != null && lease.token().equals(now.get().token())) {
+            write(lease.requeued(why));
+        }
         LOG.info("job {}: back on the queue ({})", lease.jobId(), why);
     }
 

@@ -163,6 +163,49 @@ class JobLeasesIT {
     }
 
     @Test
+    @DisplayName("a job its runner hands back can be taken at once, before the lease says REQUEUED, and only with"
+            + " that runner's token; the runner's late mark never clobbers the new claim")
+    void handedBackCopyIsClaimableAtOnce() throws Exception {
+        JobLeases a = animator("a");
+        JobLeases b = animator("b");
+        JobLeases.Claim first = a.claim("job-1", "t", RECORD, null);
+        // the copy is on the queue and another animator takes it while a's lease still looks live
+        assertThat(b.claim("job-1", "t", RECORD, null, "not-the-token").outcome())
+                .as("any other token: the lease is held").isEqualTo(JobLeases.Outcome.HELD_ELSEWHERE);
+        JobLeases.Claim taken = b.claim("job-1", "t", RECORD, null, first.lease().token());
+        assertThat(taken.outcome()).isEqualTo(JobLeases.Outcome.CLAIMED);
+        assertThat(taken.lease().samplings()).isEqualTo(2);
+        // a's hand-back finishes after b's claim: its REQUEUED mark must not land on b's lease
+        a.handBack(first.lease(), "shut down");
+        JobLease now = a.read("job-1").orElseThrow();
+        assertThat(now.running()).isTrue();
+        assertThat(now.token()).isEqualTo(taken.lease().token());
+        assertThat(b.heartbeat(taken.lease(), "running")).isTrue();
+        assertThat(a.heartbeat(first.lease(), "late")).as("the runner that handed it back has no claim").isFalse();
+        // the copy a put back carries its token, so the queue's taker can tell it from a stray copy
+        List<ConsumerRecord<String, byte[]>> queued = readQueue();
+        assertThat(queued).hasSize(1);
+        assertThat(new String(queued.get(0).headers().lastHeader(JobLeases.RELEASED_TOKEN_HEADER).value(),
+                StandardCharsets.UTF_8)).isEqualTo(first.lease().token());
+    }
+
+    @Test
+    @DisplayName("a hand-back nobody has taken yet leaves the lease REQUEUED; a reaper's copy carries no token")
+    void handBackMarksTheLease() throws Exception {
+        JobLeases a = animator("a");
+        JobLeases.Claim first = a.claim("job-1", "t", RECORD, null);
+        a.handBack(first.lease(), "shut down");
+        assertThat(a.read("job-1").orElseThrow().running()).isFalse();
+        JobLeases.Claim second = a.claim("job-2", "t", RECORD, null);
+        now.addAndGet(TTL.toMillis() + 1);
+        a.requeue(second.lease(), "abandoned");
+        List<ConsumerRecord<String, byte[]>> queued = readQueue();
+        assertThat(queued).hasSize(2);
+        assertThat(queued.stream().filter(r -> r.headers().lastHeader(JobLeases.RELEASED_TOKEN_HEADER) == null))
+                .as("the reaper's copy").hasSize(1);
+    }
+
+    @Test
     @DisplayName("the reaper drops the lease of a job that is over, and does nothing while the store was in trouble")
     void reaperDropsFinishedJobsLeases() throws Exception {
         JobLeases a = animator("a");
