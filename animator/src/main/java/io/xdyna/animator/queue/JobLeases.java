@@ -32,6 +32,9 @@ import org.slf4j.LoggerFactory;
  * and read again; whoever's token is there then proceeds. Two claimers whose read-to-write times stay
  * under {@code settle} never both proceed.
  *
+ * <p>A runner that stops before the end hands its job back ({@link #handBack}): the copy carries its
+ * token, so a taker may claim over the lease before the runner has marked it REQUEUED.
+ *
  * <p>A reaper marks an abandoned lease REQUEUED after putting a copy of the record back. A runner that
  * finds its lease REQUEUED while it works (it was only slow: a pause, a store outage) takes it back; if
  * the copy was claimed meanwhile, the claimer's token is there instead and the slow runner stops. In
