@@ -63,7 +63,7 @@ class SecuredKafkaIT {
     void onlyAuthenticatedClientsGetIn() throws Exception {
         CommonConfig common = TestEnvironments.newEnvironment("gateway-secured");
         TestCertificates certs = TestCertificates.create(tmp.resolve("certs"));
-        int plain = Ports.free();
+        int plain = Ports.freePair(); // the controller listens on plain + 1
         int secure = Ports.free();
         try (KafkaBroker broker = KafkaBroker.start(null, plain, certs.saslSslListener(plain, plain + 1, secure,
                 Map.of("xdyna", "right-password")))) {

@@ -161,7 +161,8 @@ public final class KafkaBroker implements AutoCloseable {
      * Formats the storage if needed and starts the broker.
      *
      * @param dataDir persistent data directory, or null for a temporary one
-     * @param port client port; 0 picks a free one (the controller port is then free too, else port+1)
+     * @param port client port; 0 picks a free one (the controller port is then free too, else port+1: pick it
+     *     with {@link Ports#freePair()})
      */
     public static KafkaBroker start(Path dataDir, int port) {
         return start(dataDir, port, Map.of());

@@ -22,4 +22,25 @@ public final class Ports {
             throw new UncheckedIOException("no free port", e);
         }
     }
+
+    /**
+     * A port {@code p} such that {@code p} and {@code p + 1} are both free right now (a Kafka broker
+     * given one client port puts its controller on the next). Checked by binding both, unlike
+     * {@code free() + 1}, which another process may well hold.
+     */
+    public static int freePair() {
+        for (int tries = 0; tries < 50; tries++) {
+            int p = free();
+            if (p >= 65535) {
+                continue;
+            }
+            try (ServerSocket a = new ServerSocket(p, 1, InetAddress.getLoopbackAddress());
+                    ServerSocket b = new ServerSocket(p + 1, 1, InetAddress.getLoopbackAddress())) {
+                return p;
+            } catch (IOException e) {
+                // one of them is taken: try another
+            }
+        }
+        throw new IllegalStateException("no two consecutive free ports on the loopback interface");
+    }
 }

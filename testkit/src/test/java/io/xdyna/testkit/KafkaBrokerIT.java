@@ -32,7 +32,7 @@ class KafkaBrokerIT {
 
     @Test
     void dataAndCommittedOffsetsSurviveRestartsCrashesAndANewBrokerOnTheSameFolder() throws Exception {
-        int port = Ports.free();
+        int port = Ports.freePair(); // the controller takes port + 1
         KafkaBroker broker = KafkaBroker.start(dir, port);
         try {
             assertThat(broker.bootstrap()).isEqualTo("127.0.0.1:" + port);
