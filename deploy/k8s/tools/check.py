@@ -11,7 +11,7 @@
    overlay's namespace; every pod non-root (runAsNonRoot with a numeric non-root runAsUser, matching our
    images' USER); no floating image tags; ports and probe paths as the code serves them (read from the
    services' config records and ManagementRoutes); the animator's liveness failing while its model cannot
-   load (AnimatorService.notLiveReasons) and no startupProbe that would hide it; no Ingress path reaching
+   load (AnimatorService's .model(loader, true), StageService.notLiveReasons) and no startupProbe that would hide it; no Ingress path reaching
    /metrics or /health; a model volume that starts with the bundles (a data source, or model-sync).
 
 Usage: python3 deploy/k8s/tools/check.py              (exit status 1 on any problem)
@@ -321,7 +321,9 @@ def check(name, docs):
             # a bundle that can never load must fail liveness (the container restarts and re-reads the volume)
             # rather than leave an unready pod on a GPU: the code has to say so, and no startupProbe on the
             # same endpoint may hold the liveness probe off for its whole window
-            if "notLiveReasons" not in read("animator/src/main/java/io/xdyna/animator/service/AnimatorService.java"):
+            # the stage runtime fails liveness for a model problem when the stage asks it to: .model(loader, true)
+            if not re.search(r"\.model\([^;]*?,\s*true\)",
+                             read("animator/src/main/java/io/xdyna/animator/service/AnimatorService.java")):
                 errs.append(f"{where}: AnimatorService does not fail /health/live when its model cannot load")
             if c.get("startupProbe", {}).get("httpGet", {}).get("path") == "/health/live":
                 errs.append(f"{where}: startupProbe on /health/live: a model that never loads is only noticed after "
