@@ -122,10 +122,6 @@ public final class StageService<E extends JobEvent> implements ManagedService {
         return stage.service();
     }
 
-    public Stage stage() {
-        return stage;
-    }
-
     @Override
     public Future<Void> start(Vertx vertx, MeterRegistry metrics) {
         this.vertx = vertx;
@@ -171,11 +167,6 @@ public final class StageService<E extends JobEvent> implements ManagedService {
         s.start();
         source = s;
         LOG.info("{} consuming {}", stage.service(), s.describe());
-    }
-
-    /** The clients and model, once started (null before). */
-    public Runtime runtime() {
-        return runtime;
     }
 
     /** The job in progress, or null. */
