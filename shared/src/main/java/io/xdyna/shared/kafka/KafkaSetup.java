@@ -240,10 +240,10 @@ public final class KafkaSetup {
             Set<String> existing = admin.listTopics().names().get();
             List<NewTopic> wanted = new ArrayList<>();
             for (String t : List.of(topics.requests(), topics.conditions(), topics.frames(), topics.results(),
-                    topics.deadLetter())) {
+                    topics.deadLetter(), topics.animatorTasks())) {
                 if (!existing.contains(t)) {
-                    wanted.add(new NewTopic(t, t.equals(topics.conditions()) ? QUEUE_PARTITIONS : partitions,
-                            replication));
+                    boolean queue = t.equals(topics.conditions()) || t.equals(topics.animatorTasks());
+                    wanted.add(new NewTopic(t, queue ? QUEUE_PARTITIONS : partitions, replication));
                 }
             }
             if (existing.contains(topics.conditions())) {
