@@ -12,6 +12,7 @@ import io.xdyna.contract.event.ConditionsReady;
 import io.xdyna.contract.event.Events;
 import io.xdyna.contract.event.JobStatus;
 import io.xdyna.contract.storage.StorageLayout;
+import io.xdyna.shared.storage.ObjectMissingException;
 import io.xdyna.shared.storage.ObjectStore;
 import java.time.Duration;
 import java.util.List;
@@ -45,6 +46,8 @@ import org.slf4j.MDC;
  */
 public final class HelperTasks implements IdleWork {
     private static final Logger LOG = LoggerFactory.getLogger(HelperTasks.class);
+    /** How long a helper keeps taking tasks back to back before it looks at the job queue again. */
+    static final Duration TASK_STREAK = Duration.ofSeconds(5);
 
     /** A job prepared on this helper: its pipeline state and what to close with it. */
     public record PreparedJob(AnimationPipeline.Prepared prepared, AutoCloseable resources) implements AutoCloseable {
@@ -62,6 +65,13 @@ public final class HelperTasks implements IdleWork {
     @FunctionalInterface
     public interface Preparer {
         PreparedJob prepare(ConditionsReady job) throws Exception;
+    }
+
+    /** A task found needless while it was being worked on. */
+    private static final class StaleTask extends RuntimeException {
+        StaleTask(String why) {
+            super(why);
+        }
     }
 
     private final Supplier<KafkaShareConsumer<String, byte[]>> consumers;
@@ -119,9 +129,17 @@ public final class HelperTasks implements IdleWork {
                 consumer = consumers.get();
                 consumer.subscribe(List.of(topic));
             }
-            for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                take(r, stopping);
-            }
+            // tasks back to back while they come, then the job queue again: a queued job waits at most
+            // TASK_STREAK (and the task in hand) for an animator that is helping
+            long until = System.nanoTime() + TASK_STREAK.toNanos();
+            boolean took;
+            do {
+                took = false;
+                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                    take(r, stopping);
+                    took = true;
+                }
+            } while (took && !stopping.getAsBoolean() && System.nanoTime() < until);
         } catch (RuntimeException e) {
             LOG.warn("helper task loop: {}", e.toString());
             closeConsumer();
@@ -152,15 +170,21 @@ public final class HelperTasks implements IdleWork {
             String claimKey = StorageLayout.splitClaim(task.jobId(), task.run(), task.step(), task.batch());
             TaskClaim.write(store, claimKey, owner, System.currentTimeMillis());
             long beat = Math.max(50, claimTtlMs / 3);
+            String inputKey = StorageLayout.splitInput(task.jobId(), task.run(), task.step(), task.batch());
             ScheduledFuture<?> heartbeat = heartbeats.scheduleAtFixedRate(
-                    () -> renew(claimKey), beat, beat, TimeUnit.MILLISECONDS);
+                    () -> renew(claimKey, inputKey), beat, beat, TimeUnit.MILLISECONDS);
             try {
                 if (drillDelayMs > 0) {
                     Thread.sleep(drillDelayMs);
+                    if (staleReason(task).isPresent()) {
+                        throw new StaleTask(staleReason(task).orElse("stale"));
+                    }
                 }
                 byte[] result = compute(task);
+                heartbeat.cancel(false);
                 if (staleReason(task).isPresent() || stopping.getAsBoolean()) {
                     metrics.task("stale");
+                    giveUp(claimKey);
                 } else {
                     store.put(StorageLayout.splitResult(task.jobId(), task.run(), task.step(), task.batch()), result,
                             "application/octet-stream");
@@ -174,6 +198,12 @@ public final class HelperTasks implements IdleWork {
                 Thread.currentThread().interrupt();
                 giveUp(claimKey);
                 return; // not acknowledged: delivered again
+            } catch (StaleTask | ObjectMissingException e) {
+                // the step ended (or the job) while this helper worked: its coordinator has the batch already
+                LOG.debug("job {}: window task step {} batch {} went stale: {}", task.jobId(), task.step() + 1,
+                        task.batch(), e.getMessage());
+                metrics.task("stale");
+                giveUp(claimKey);
             } catch (Exception e) {
                 LOG.warn("job {}: window task step {} batch {} failed; its coordinator computes it: {}", task.jobId(),
                         task.step() + 1, task.batch(), e.toString());
@@ -245,9 +275,12 @@ public final class HelperTasks implements IdleWork {
         return cached;
     }
 
-    private void renew(String claimKey) {
+    /** Renews a claim while its step is open (its input is there): never brings back a deleted step's claim. */
+    private void renew(String claimKey, String inputKey) {
         try {
-            TaskClaim.write(store, claimKey, owner, System.currentTimeMillis());
+            if (store.exists(inputKey)) {
+                TaskClaim.write(store, claimKey, owner, System.currentTimeMillis());
+            }
         } catch (RuntimeException e) {
             LOG.debug("cannot renew claim {}: {}", claimKey, e.toString());
         }

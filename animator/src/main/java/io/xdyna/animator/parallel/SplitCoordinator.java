@@ -98,13 +98,17 @@ public final class SplitCoordinator implements Splits.Session {
         return new StepSplit(stepIndex, offered, now);
     }
 
-    /** Deletes what the run left in the bucket (helpers that answer late write into a dropped prefix). */
+    /**
+     * Deletes what this run and any earlier one left in the bucket: this coordinator holds the job's lease,
+     * so no other run is alive (a dead run's helper may have written a late result; a helper checks the
+     * lease before writing, so nothing comes after its run's lease is gone).
+     */
     @Override
     public void close() {
         try {
-            store.deletePrefix(StorageLayout.splitPrefix(template.jobId()) + run + "/");
+            store.deletePrefix(StorageLayout.splitPrefix(template.jobId()));
         } catch (RuntimeException e) {
-            LOG.warn("job {}: cannot delete the split objects of run {}: {}", template.jobId(), run, e.toString());
+            LOG.warn("job {}: cannot delete its split objects: {}", template.jobId(), e.toString());
         }
     }
 
@@ -116,6 +120,8 @@ public final class SplitCoordinator implements Splits.Session {
         private final Map<Integer, TaskClaim> claims = new HashMap<>();
         private final Set<Integer> mine = new HashSet<>();
         private long refreshedAt;
+        private final long startedNanos = System.nanoTime();
+        private long localNanos;
 
         StepSplit(int step, int offered, long offeredAt) {
             this.step = step;
@@ -185,12 +191,14 @@ public final class SplitCoordinator implements Splits.Session {
         }
 
         @Override
-        public void computedLocally(int batch, NDArray prediction) {
+        public void computedLocally(int batch, long nanos) {
             metrics.batch("coordinator");
+            localNanos += nanos;
         }
 
         @Override
         public void close() {
+            metrics.step(System.nanoTime() - startedNanos, localNanos);
             try {
                 store.deletePrefix(StorageLayout.splitStep(template.jobId(), run, step));
             } catch (RuntimeException e) {

@@ -3,6 +3,8 @@ package io.xdyna.animator.parallel;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.util.concurrent.TimeUnit;
 
 /** The fleet's window-parallel figures (docs/observability.md). */
 final class SplitMetrics {
@@ -32,6 +34,15 @@ final class SplitMetrics {
     void offered(int batches, int helpers) {
         registry.counter("xdyna.animator.split.batches", "by", "offered").increment(batches);
         helpersPerStep.record(helpers);
+    }
+
+    /** A split step's wall time (offers to the last prediction added) and the coordinator's own network time in it. */
+    void step(long wallNanos, long computeNanos) {
+        Timer.builder("xdyna.animator.split.step.duration").description("wall time of a step shared with helpers")
+                .register(registry).record(wallNanos, TimeUnit.NANOSECONDS);
+        Timer.builder("xdyna.animator.split.coordinator.compute")
+                .description("the coordinator's own network time in a step shared with helpers")
+                .register(registry).record(computeNanos, TimeUnit.NANOSECONDS);
     }
 
     /** A coordinator's batch, by who computed it: helper, coordinator, or redone (its helper stopped). */

@@ -186,7 +186,7 @@ public final class SamplingLoop {
         NDArray sum = stepManager.zeros(new Shape(2, shape.get(1), frames, shape.get(3), shape.get(4)), dtype,
                 current.getDevice());
         NDArray[] preds = new NDArray[batches.size()];
-        try (WindowSplit.Step split1 = split.begin(stepIndex, steps, t, batches,
+        try (WindowSplit.Step stepSplit = split.begin(stepIndex, steps, t, batches,
                 b -> halves(current, stepManager, batches.get(b)))) {
             int next = 0;
             while (next < batches.size()) {
@@ -197,21 +197,20 @@ public final class SamplingLoop {
                 }
                 boolean progressed = false;
                 for (int b = next; b < batches.size(); b++) {
-                    if (preds[b] == null && split1.offered(b)) {
-                        NDArray r = split1.result(b, stepManager);
+                    if (preds[b] == null && stepSplit.offered(b)) {
+                        NDArray r = stepSplit.result(b, stepManager);
                         if (r != null) {
                             preds[b] = checked(r, batches.get(b), current, dtype, stepIndex, stepManager);
                             progressed = true;
                         }
                     }
                 }
-                int mine = nextLocal(split1, preds, next);
+                int mine = nextLocal(stepSplit, preds, next);
                 if (mine >= 0) {
+                    long t0 = System.nanoTime();
                     preds[mine] = checked(compute(current, stepManager, batches.get(mine), t, denoiser),
                             batches.get(mine), current, dtype, stepIndex, stepManager);
-                    if (split1.offered(mine)) {
-                        split1.computedLocally(mine, preds[mine]);
-                    }
+                    stepSplit.computedLocally(mine, System.nanoTime() - t0);
                     progressed = true;
                 }
                 // window by window, in window order: the same additions as one window per call on one animator

@@ -44,7 +44,7 @@ public interface WindowSplit {
             }
 
             @Override
-            public void computedLocally(int batch, NDArray prediction) {
+            public void computedLocally(int batch, long nanos) {
             }
 
             @Override
@@ -64,8 +64,8 @@ public interface WindowSplit {
         /** A helper's prediction for an offered batch, on {@code manager}; null while there is none. */
         NDArray result(int batch, NDManager manager) throws Exception;
 
-        /** This process computed an offered batch itself. */
-        void computedLocally(int batch, NDArray prediction) throws Exception;
+        /** This process computed a batch (offered or not) in {@code nanos}. */
+        void computedLocally(int batch, long nanos);
 
         @Override
         void close() throws Exception;

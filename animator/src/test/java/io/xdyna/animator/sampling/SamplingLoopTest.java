@@ -222,7 +222,7 @@ class SamplingLoopTest extends TorchTest {
                 }
 
                 @Override
-                public void computedLocally(int batch, NDArray prediction) {
+                public void computedLocally(int batch, long nanos) {
                 }
 
                 @Override
