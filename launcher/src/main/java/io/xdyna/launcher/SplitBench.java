@@ -31,6 +31,7 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.imageio.ImageIO;
+import java.io.ByteArrayInputStream;
 
 /**
  * {@code xdyna bench split [bundle] [frames] [width] [height] [steps] [windowBatch]}: one job on one
@@ -234,7 +235,7 @@ final class SplitBench {
     }
 
     private static int[] pixels(byte[] png) throws IOException {
-        BufferedImage img = ImageIO.read(new java.io.ByteArrayInputStream(png));
+        BufferedImage img = ImageIO.read(new ByteArrayInputStream(png));
         return img.getRGB(0, 0, img.getWidth(), img.getHeight(), null, 0, img.getWidth());
     }
 

@@ -17,6 +17,8 @@ import org.slf4j.LoggerFactory;
 public final class IdleAnimators {
     private static final Logger LOG = LoggerFactory.getLogger(IdleAnimators.class);
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** A mark this many ttls old belongs to an animator that died idle: deleted by whoever lists it. */
+    static final int FORGET_AFTER_TTLS = 10;
 
     private final ObjectStore store;
     private final String owner;
@@ -73,6 +75,8 @@ public final class IdleAnimators {
                     Mark m = JSON.readValue(store.get(key), Mark.class);
                     if (now - m.heartbeatAtMs() <= ttlMs) {
                         n++;
+                    } else if (now - m.heartbeatAtMs() > FORGET_AFTER_TTLS * ttlMs) {
+                        store.deletePrefix(key); // an animator that died idle: its mark would stay forever
                     }
                 } catch (IOException | RuntimeException e) {
                     LOG.debug("skipping idle mark {}: {}", key, e.toString());

@@ -14,6 +14,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.zip.CRC32;
+import java.nio.charset.StandardCharsets;
 
 /**
  * A tensor as bytes, bit for bit, for a window batch's input and prediction in the bucket: {@code "XDYNATB1"},
@@ -21,7 +22,7 @@ import java.util.zip.CRC32;
  * everything before it (long).
  */
 final class TensorBlob {
-    private static final byte[] MAGIC = "XDYNATB1".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    private static final byte[] MAGIC = "XDYNATB1".getBytes(StandardCharsets.US_ASCII);
 
     private TensorBlob() {
     }

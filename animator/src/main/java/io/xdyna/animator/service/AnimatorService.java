@@ -30,6 +30,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import org.apache.kafka.clients.consumer.KafkaShareConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The animator as a stage: takes ConditionsReady jobs from the queue ({@link AnimatorQueue}: a share
@@ -39,6 +41,7 @@ import org.apache.kafka.clients.consumer.KafkaShareConsumer;
  * the volume instead of an unready pod holding its GPU forever) and takes no jobs: they wait in the queue.
  */
 public final class AnimatorService {
+    private static final Logger LOG = LoggerFactory.getLogger(AnimatorService.class);
     /** Transient failures (storage, broker) are retried this many times in process before redelivery. */
     static final int LOCAL_ATTEMPTS = 3;
 
@@ -51,7 +54,7 @@ public final class AnimatorService {
                 .model(() -> loadModels(config), true)
                 .handler(rt -> {
                     JobLeases leases = leases(config, rt, owner);
-                    Splits splits = Splits.coordinators(rt.store(), rt.publisher(),
+                    Splits splits = !splitting(config) ? Splits.OFF : Splits.coordinators(rt.store(), rt.publisher(),
                             config.common().topics().animatorTasks(), new IdleAnimators(rt.store(), owner,
                                     config.leaseTtl()), config.split(), config.splitClaimWait(), config.leaseTtl(),
                             owner, leases::read, rt.metrics());
@@ -62,6 +65,23 @@ public final class AnimatorService {
                 .limits(config.limits())
                 .source((rt, processor) -> queue(config, rt, processor, owner))
                 .build();
+    }
+
+    /**
+     * Window-parallel sampling is on unless {@code XDYNA_SPLIT=off} or the tasks topic is missing (a deployment
+     * older than it: producing to a missing topic would stall every step until the producer gives up).
+     */
+    private static boolean splitting(AnimatorConfig config) {
+        if (config.split().off()) {
+            return false;
+        }
+        String topic = config.common().topics().animatorTasks();
+        if (!KafkaSetup.topicExists(config.common().kafkaBootstrap(), topic)) {
+            LOG.warn("topic {} is missing: window-parallel sampling is off on this animator; create it as"
+                    + " docs/deployment.md §4.3 says (one partition) and restart", topic);
+            return false;
+        }
+        return true;
     }
 
     private static AnimationPipeline pipeline(AnimatorConfig config, StageService.Runtime rt) {
@@ -79,7 +99,7 @@ public final class AnimatorService {
      * {@code XDYNA_SPLIT=off}.
      */
     private static IdleWork helper(AnimatorConfig config, StageService.Runtime rt, JobLeases leases) {
-        if (config.split().off()) {
+        if (!splitting(config)) {
             return IdleWork.NONE;
         }
         String group = config.common().topics().animatorTaskGroup();

@@ -13,7 +13,6 @@ import io.xdyna.contract.event.JobStatus;
 import io.xdyna.contract.job.JobLifecycle;
 import io.xdyna.contract.job.JobParams;
 import io.xdyna.contract.job.JobState;
-import io.xdyna.contract.kafka.Topics;
 import io.xdyna.contract.storage.StorageLayout;
 import io.xdyna.shared.config.CommonConfig;
 import io.xdyna.shared.kafka.EventPublisher;
@@ -45,6 +44,8 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.Arrays;
 
 /**
  * Window-parallel sampling across animator processes on the real broker and store (issue 14): one job's
@@ -64,13 +65,13 @@ class WindowParallelIT {
     static final int H = 192;
     static final int FRAMES = 40; // 4 context windows per step
     static final int STEPS = 6;
-    static final long TASK_DELAY_MS = 2000;
+    static final long TASK_DELAY_MS = 1000;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Path logs = Path.of("target", "window-parallel-logs");
     private final HttpClient http = HttpClient.newHttpClient();
     private final List<Animator> animators = new ArrayList<>();
-    private final List<JobStatus> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<JobStatus> seen = new CopyOnWriteArrayList<>();
     private CommonConfig c;
     private ObjectStore store;
     private JobStatusLog statuses;
@@ -277,7 +278,7 @@ class WindowParallelIT {
             return false;
         }
         for (int i = 0; i < a.size(); i++) {
-            if (!java.util.Arrays.equals(a.get(i).rgb(), b.get(i).rgb())) {
+            if (!Arrays.equals(a.get(i).rgb(), b.get(i).rgb())) {
                 return false;
             }
         }
@@ -351,9 +352,5 @@ class WindowParallelIT {
             Thread.currentThread().interrupt();
             return 0;
         }
-    }
-
-    static Topics topics(CommonConfig c) {
-        return c.topics();
     }
 }

@@ -30,6 +30,8 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The one place that decides how our Kafka clients and topics are configured.
@@ -195,6 +197,19 @@ public final class KafkaSetup {
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000);
         return Admin.create(secured(p, AdminClientConfig.configNames()));
+    }
+
+    /** Whether the topic exists (false also when the broker cannot say within 30 s). */
+    public static boolean topicExists(String bootstrap, String topic) {
+        try (Admin admin = admin(bootstrap)) {
+            return admin.listTopics().names().get(30, TimeUnit.SECONDS).contains(topic);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (ExecutionException | TimeoutException e) {
+            LOG.warn("cannot list topics to look for {}: {}", topic, e.toString());
+            return false;
+        }
     }
 
     /**
