@@ -3,6 +3,7 @@ package io.xdyna.launcher;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.xdyna.bench.animator.AnimatorBench;
 import io.xdyna.bench.animator.AnimatorJobBench;
+import io.xdyna.bench.animator.AnimatorVsXdynaBench;
 import io.xdyna.bench.encoder.EncoderBench;
 import io.xdyna.bench.gateway.GatewayBench;
 import io.xdyna.bench.pose.PoseBench;
@@ -26,7 +27,7 @@ import picocli.CommandLine.Parameters;
  * time and one tiny job end to end; the others run the services' benchmarks (module xdyna-bench).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Benchmarks that print figures: stack | memory | animator | animator-job | encoder | pose | gateway")
+        description = "Benchmarks that print figures: stack | memory | animator | animator-job | animator-vs-xdyna | encoder | pose | gateway")
 final class BenchCommand implements Callable<Integer> {
     /** A benchmark run with the command's remaining arguments; returns the exit status. */
     @FunctionalInterface
@@ -34,7 +35,7 @@ final class BenchCommand implements Callable<Integer> {
         int run(String[] args) throws Exception;
     }
 
-    @Parameters(index = "0", description = "stack, memory, animator, animator-job, encoder, pose or gateway")
+    @Parameters(index = "0", description = "stack, memory, animator, animator-job, animator-vs-xdyna, encoder, pose or gateway")
     String what;
 
     @Parameters(index = "1..*", description = "arguments for the module benchmark")
@@ -47,6 +48,7 @@ final class BenchCommand implements Callable<Integer> {
         benches.put("memory", MemoryBench::run);
         benches.put("animator", AnimatorBench::run);
         benches.put("animator-job", AnimatorJobBench::run);
+        benches.put("animator-vs-xdyna", AnimatorVsXdynaBench::run);
         benches.put("encoder", EncoderBench::run);
         benches.put("pose", PoseBench::run);
         benches.put("gateway", this::gateway);
