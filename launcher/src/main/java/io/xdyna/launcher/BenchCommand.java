@@ -27,7 +27,7 @@ import picocli.CommandLine.Parameters;
  * time and one tiny job end to end; the others run the services' benchmarks (module xdyna-bench).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Benchmarks that print figures: stack | memory | animator | animator-job | animator-vs-xdyna | encoder | pose | gateway")
+        description = "Benchmarks that print figures: stack | startup | memory | animator | animator-job | animator-vs-xdyna | encoder | pose | gateway")
 final class BenchCommand implements Callable<Integer> {
     /** A benchmark run with the command's remaining arguments; returns the exit status. */
     @FunctionalInterface
@@ -35,7 +35,7 @@ final class BenchCommand implements Callable<Integer> {
         int run(String[] args) throws Exception;
     }
 
-    @Parameters(index = "0", description = "stack, memory, animator, animator-job, animator-vs-xdyna, encoder, pose or gateway")
+    @Parameters(index = "0", description = "stack, startup, memory, animator, animator-job, animator-vs-xdyna, encoder, pose or gateway")
     String what;
 
     @Parameters(index = "1..*", description = "arguments for the module benchmark")
@@ -45,6 +45,7 @@ final class BenchCommand implements Callable<Integer> {
     Map<String, Bench> benches() {
         Map<String, Bench> benches = new LinkedHashMap<>();
         benches.put("stack", a -> stack());
+        benches.put("startup", StartupBench::run);
         benches.put("memory", MemoryBench::run);
         benches.put("animator", AnimatorBench::run);
         benches.put("animator-job", AnimatorJobBench::run);
