@@ -96,8 +96,9 @@ final class ClassDataSharing {
                 .getBytes(StandardCharsets.UTF_8));
         for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
             Path jar = Path.of(entry);
-            md.update((entry + '\0' + Files.size(jar) + '\0' + Files.getLastModifiedTime(jar).toMillis() + '\0')
-                    .getBytes(StandardCharsets.UTF_8));
+            String stamp = Files.exists(jar) ? Files.size(jar) + "\0" + Files.getLastModifiedTime(jar).toMillis()
+                    : "missing";
+            md.update((entry + '\0' + stamp + '\0').getBytes(StandardCharsets.UTF_8));
         }
         String digest = HexFormat.of().formatHex(md.digest(), 0, 8);
         return dir.resolve(mainClass.substring(mainClass.lastIndexOf('.') + 1) + "-" + digest + ".jsa");
