@@ -61,6 +61,15 @@ final class ClassDataSharing {
             try {
                 Files.move(writing, archive, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
                 LOG.info("class-data sharing archive {} kept for the next start", archive);
+                // the same main class's archives of earlier builds are never mapped again (about 50 MB each)
+                String main = archive.getFileName().toString();
+                String prefix = main.substring(0, main.lastIndexOf('-') + 1);
+                try (var old = Files.list(dir)) {
+                    for (Path p : old.filter(p -> p.getFileName().toString().startsWith(prefix)
+                            && p.getFileName().toString().endsWith(".jsa") && !p.equals(archive)).toList()) {
+                        Files.deleteIfExists(p);
+                    }
+                }
             } catch (IOException e) {
                 LOG.warn("cannot keep the class-data sharing archive {}: {}", writing, e.toString());
             }

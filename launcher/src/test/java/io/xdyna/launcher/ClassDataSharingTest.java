@@ -26,8 +26,15 @@ class ClassDataSharingTest {
         first.keep(); // the JVM was killed before writing anything: nothing to keep
         assertThat(archive).doesNotExist();
 
+        Path earlierBuild = dir.resolve("GatewayMain-0123456789abcdef.jsa");
+        Path otherMain = dir.resolve("EncoderMain-0123456789abcdef.jsa");
+        Files.writeString(earlierBuild, "old");
+        Files.writeString(otherMain, "old");
         Files.writeString(writing, "archive"); // what the JVM writes at a graceful exit
         first.keep();
+        assertThat(earlierBuild).as("the archive of an earlier build is dropped").doesNotExist();
+        assertThat(otherMain).exists();
+        Files.delete(otherMain);
         assertThat(archive).hasContent("archive");
         assertThat(writing).doesNotExist();
         assertThat(cds.use("io.xdyna.gateway.GatewayMain", "gateway").jvmOptions)
