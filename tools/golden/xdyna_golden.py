@@ -36,6 +36,7 @@ import json
 import os
 import shutil
 import sys
+import time
 import types
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -436,7 +437,10 @@ class InjectedRandom:
         return self.vae_noise.clone().to(device=device, dtype=dtype)
 
 
-def run_case(case, nets, xdyna, data_out, mean, std):
+def run_case(case, nets, xdyna, data_out, mean, std, step_times=None):
+    """Runs one case into ``data_out/<name>``; ``step_times``, when given, receives the
+    ``(time.perf_counter(), time.process_time())`` of the call into X-Dyna's pipeline and of the end of
+    each DDIM step (tools/bench/xdyna_step_bench.py)."""
     import cv2
     from PIL import Image
     import animatediff.pipelines.pipeline_xdyna as pipeline_module
@@ -525,6 +529,8 @@ def run_case(case, nets, xdyna, data_out, mean, std):
 
         def recording_step(model_output, timestep, sample, *args, **kwargs):
             result = original_step(model_output, timestep, sample, *args, **kwargs)
+            if step_times is not None:
+                step_times.append((time.perf_counter(), time.process_time()))
             steps_seen.append((int(timestep), sample.clone(), model_output.clone(), result.prev_sample.clone()))
             return result
         scheduler.step = recording_step
@@ -549,6 +555,8 @@ def run_case(case, nets, xdyna, data_out, mean, std):
         pipeline_module.torch, pipeline_module.random = rng.torch_proxy(), rng.random_proxy()
         nets.patch.set_dynamic_frames(False)  # X-Dyna's own MixedCausalAttention2D.forward
         try:
+            if step_times is not None:
+                step_times.append((time.perf_counter(), time.process_time()))
             video = pipe(prompt=case["prompt"], generator=generator, pose_embedding=None,
                          latents=first_frame_latents, video_length=frames, height=HEIGHT, width=WIDTH,
                          num_inference_steps=steps, guidance_scale=GUIDANCE, noise_mode="iid",

@@ -3,6 +3,7 @@ package io.xdyna.launcher;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.xdyna.bench.animator.AnimatorBench;
 import io.xdyna.bench.animator.AnimatorJobBench;
+import io.xdyna.bench.animator.AnimatorVsXdynaBench;
 import io.xdyna.bench.encoder.EncoderBench;
 import io.xdyna.bench.gateway.GatewayBench;
 import io.xdyna.bench.pose.PoseBench;
@@ -26,8 +27,8 @@ import picocli.CommandLine.Parameters;
  * time and one tiny job end to end; the others run the services' benchmarks (module xdyna-bench).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Benchmarks that print figures: stack | memory | animator | animator-job | split | encoder | pose"
-                + " | gateway")
+        description = "Benchmarks that print figures: stack | startup | memory | animator | animator-job"
+                + " | animator-vs-xdyna | split | encoder | pose | gateway")
 final class BenchCommand implements Callable<Integer> {
     /** A benchmark run with the command's remaining arguments; returns the exit status. */
     @FunctionalInterface
@@ -35,7 +36,8 @@ final class BenchCommand implements Callable<Integer> {
         int run(String[] args) throws Exception;
     }
 
-    @Parameters(index = "0", description = "stack, memory, animator, animator-job, split, encoder, pose or gateway")
+    @Parameters(index = "0", description = "stack, startup, memory, animator, animator-job, animator-vs-xdyna, split,"
+            + " encoder, pose or gateway")
     String what;
 
     @Parameters(index = "1..*", description = "arguments for the module benchmark")
@@ -45,9 +47,11 @@ final class BenchCommand implements Callable<Integer> {
     Map<String, Bench> benches() {
         Map<String, Bench> benches = new LinkedHashMap<>();
         benches.put("stack", a -> stack());
+        benches.put("startup", StartupBench::run);
         benches.put("memory", MemoryBench::run);
         benches.put("animator", AnimatorBench::run);
         benches.put("animator-job", AnimatorJobBench::run);
+        benches.put("animator-vs-xdyna", AnimatorVsXdynaBench::run);
         benches.put("split", SplitBench::run);
         benches.put("encoder", EncoderBench::run);
         benches.put("pose", PoseBench::run);

@@ -17,8 +17,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,7 +45,8 @@ public final class LocalStack implements AutoCloseable {
 
     /** Settings of the local stack, from the environment of {@code ./xdyna local}. */
     record Settings(Path root, Path data, int httpPort, int kafkaPort, int s3Port, int firstManagementPort,
-            String apiKeys, Path modelDir, Path poseModelDir, boolean fixtureFallback, int animatorReplicas) {
+            String apiKeys, Path modelDir, Path poseModelDir, boolean fixtureFallback, int animatorReplicas,
+            boolean classDataSharing) {
 
         /**
          * A throw-away stack for benchmarks, drills and tests: free ports, the given data dir, the
@@ -56,7 +60,9 @@ public final class LocalStack implements AutoCloseable {
                     "XDYNA_MANAGEMENT_PORT_BASE", Integer.toString(Ports.free()),
                     "XDYNA_MODEL_DIR", "pretrained_weights/tiny-xdyna",
                     "XDYNA_POSE_MODEL_DIR", "pretrained_weights/tiny-dwpose",
-                    "XDYNA_ANIMATOR_REPLICAS", Integer.toString(animators))), root);
+                    "XDYNA_ANIMATOR_REPLICAS", Integer.toString(animators),
+                    // a throw-away data dir never starts a second time: no archive worth dumping
+                    "XDYNA_CDS", "false")), root);
         }
 
         static Settings from(Env env, Path root) {
@@ -70,7 +76,8 @@ public final class LocalStack implements AutoCloseable {
                     root.resolve(env.string("XDYNA_MODEL_DIR", "pretrained_weights/xdyna")),
                     root.resolve(env.string("XDYNA_POSE_MODEL_DIR", "pretrained_weights/dwpose")),
                     env.bool("XDYNA_FIXTURE_FALLBACK", true),
-                    env.integer("XDYNA_ANIMATOR_REPLICAS", 1, 1, 16));
+                    env.integer("XDYNA_ANIMATOR_REPLICAS", 1, 1, 16),
+                    env.bool("XDYNA_CDS", true));
         }
 
         /** The first API key, without its tenant. */
@@ -80,6 +87,9 @@ public final class LocalStack implements AutoCloseable {
         }
     }
 
+    /** The start of the log line with the start-up phases (milliseconds each, in order). */
+    static final String PHASES_LINE = "start-up phases in ms: ";
+
     private final Settings settings;
     private final List<ServiceProcess> services = new ArrayList<>();
     private final List<String> warnings = new ArrayList<>();
@@ -88,6 +98,11 @@ public final class LocalStack implements AutoCloseable {
     private KafkaBroker broker;
     private S3Server s3;
     private CommonConfig common;
+    /** The broker's class-data sharing archive, or null. */
+    private ClassDataSharing.Use brokerArchive;
+    private long markNanos;
+    /** Start-up phases in order, milliseconds each (logged for bench startup). */
+    private final Map<String, Long> phases = new LinkedHashMap<>();
 
     public LocalStack(Settings settings) {
         this.settings = settings;
@@ -153,11 +168,27 @@ public final class LocalStack implements AutoCloseable {
 
     public void start() throws Exception {
         long t0 = System.nanoTime();
+        markNanos = t0;
+        phases.clear();
         Path data = settings.data();
         Files.createDirectories(data.resolve("logs"));
         Files.createDirectories(data.resolve("work"));
-        broker = KafkaBroker.start(data.resolve("kafka"), settings.kafkaPort());
-        s3 = S3Server.start(data.resolve("s3"), settings.s3Port(), "xdyna", "xdyna-secret");
+        ClassDataSharing cds = classDataSharing();
+        brokerArchive = cds == null ? null : cds.use("kafka.Kafka", "kafka");
+        // the S3 server starts in this JVM while the broker's JVM starts: neither needs the other
+        CompletableFuture<S3Server> s3Start = CompletableFuture.supplyAsync(
+                () -> S3Server.start(data.resolve("s3"), settings.s3Port(), "xdyna", "xdyna-secret"));
+        try {
+            broker = KafkaBroker.start(data.resolve("kafka"), settings.kafkaPort(), Map.of(),
+                    brokerArchive == null ? List.of() : brokerArchive.jvmOptions);
+        } finally {
+            try {
+                s3 = s3Start.join();
+            } catch (CompletionException e) {
+                throw e.getCause() instanceof Exception cause ? cause : e;
+            }
+        }
+        phase("Kafka broker (child JVM; storage formatted on first start) and S3 server (this JVM) side by side");
         Map<String, String> base = new HashMap<>();
         base.put("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrap());
         base.put("S3_ENDPOINT", s3.endpoint());
@@ -172,6 +203,7 @@ public final class LocalStack implements AutoCloseable {
         try (ObjectStore store = new ObjectStore(common)) {
             store.ensureBucket();
         }
+        phase("topics and bucket");
         Path modelDir = bundle(settings.modelDir(), "pretrained_weights/tiny-xdyna", "X-Dyna animator");
         Path poseDir = bundle(settings.poseModelDir(), "pretrained_weights/tiny-dwpose", "DWPose");
         int port = settings.firstManagementPort();
@@ -194,13 +226,33 @@ public final class LocalStack implements AutoCloseable {
             } else {
                 env.put("XDYNA_MANAGEMENT_PORT", Integer.toString(port++));
             }
-            ServiceProcess p = new ServiceProcess(s[0], s[1], env, data.resolve("logs").resolve(s[0] + ".log"), s[2]);
+            ServiceProcess p = new ServiceProcess(s[0], s[1], env, data.resolve("logs").resolve(s[0] + ".log"), s[2],
+                    cds);
             p.start();
             services.add(p);
         }
+        phase("service JVMs launched");
         awaitHealthy("http://localhost:" + settings.httpPort() + "/health/live", Duration.ofSeconds(120));
+        phase("gateway live");
         managementPorts = port;
         LOG.info("local stack up in {} ms", (System.nanoTime() - t0) / 1_000_000);
+        LOG.info("{}{}", PHASES_LINE, phases); // read by bench startup
+    }
+
+    private void phase(String name) {
+        long now = System.nanoTime();
+        phases.put(name, (now - markNanos) / 1_000_000);
+        markNanos = now;
+    }
+
+    /**
+     * The class-data sharing archives ({@code data/cds}), or null when off: {@code XDYNA_CDS=false}, or
+     * a classpath with a folder on it (a build's {@code target/classes} rather than the packaged jars).
+     */
+    private ClassDataSharing classDataSharing() {
+        Path dir = settings.classDataSharing() ? ClassDataSharing.folderIfArchivable(settings.data().resolve("cds"))
+                : null;
+        return dir == null ? null : new ClassDataSharing(dir);
     }
 
     /** Waits until every service answers /health/ready (model bundles loaded, consumers joined). */
@@ -292,6 +344,9 @@ public final class LocalStack implements AutoCloseable {
         if (broker != null) {
             broker.stop();
             broker = null;
+            if (brokerArchive != null) {
+                brokerArchive.keep();
+            }
         }
     }
 }

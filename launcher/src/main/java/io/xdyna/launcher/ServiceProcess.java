@@ -15,7 +15,9 @@ import org.slf4j.LoggerFactory;
 /**
  * One service of the local stack as its own JVM (same classpath as the launcher), with its log in
  * a file. Supervised: if it dies unexpectedly it is started again, as a process manager or
- * Kubernetes would, so that a killed service resumes its work.
+ * Kubernetes would, so that a killed service resumes its work. With class-data sharing
+ * ({@link ClassDataSharing}, {@code data/cds} of {@code ./xdyna local}) a start maps the archive an
+ * earlier incarnation wrote when it was stopped.
  */
 final class ServiceProcess {
     private static final Logger LOG = LoggerFactory.getLogger(ServiceProcess.class);
@@ -29,6 +31,10 @@ final class ServiceProcess {
     private final Map<String, String> env;
     private final Path logFile;
     private final String heap;
+    /** Class-data sharing archives, or null: none. */
+    private final ClassDataSharing cds;
+    /** The running incarnation's archive use. */
+    private volatile ClassDataSharing.Use archive;
     private volatile Process process;
     private volatile boolean stopping;
     private int restarts;
@@ -37,11 +43,17 @@ final class ServiceProcess {
     private long launchedNanos;
 
     ServiceProcess(String name, String mainClass, Map<String, String> env, Path logFile, String heap) {
+        this(name, mainClass, env, logFile, heap, null);
+    }
+
+    ServiceProcess(String name, String mainClass, Map<String, String> env, Path logFile, String heap,
+            ClassDataSharing cds) {
         this.name = name;
         this.mainClass = mainClass;
         this.env = env;
         this.logFile = logFile;
         this.heap = heap;
+        this.cds = cds;
     }
 
     String name() {
@@ -58,6 +70,10 @@ final class ServiceProcess {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-Xmx" + heap);
+        archive = cds == null ? null : cds.use(mainClass, name);
+        if (archive != null) {
+            cmd.addAll(archive.jvmOptions);
+        }
         cmd.add("-Dai.djl.offline=true");
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
@@ -136,6 +152,8 @@ final class ServiceProcess {
             if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
                 LOG.warn("{} did not stop within {} s; killing it", name, timeoutSeconds);
                 p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            } else if (archive != null) {
+                archive.keep(); // a graceful exit wrote the whole archive
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

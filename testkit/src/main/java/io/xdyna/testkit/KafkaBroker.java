@@ -49,6 +49,8 @@ public final class KafkaBroker implements AutoCloseable {
     private final Map<String, String> imageEnv;
     private Process process;
     private long lastStartMillis;
+    /** Extra options of the broker's JVM (not of the storage tool's), e.g. a class-data sharing archive. */
+    private List<String> brokerJvmOptions = List.of();
 
     private KafkaBroker(Path dataDir, boolean temporary, int port, int controllerPort, Map<String, String> overrides,
             Map<String, String> imageEnv) {
@@ -173,6 +175,15 @@ public final class KafkaBroker implements AutoCloseable {
      * {@code group.share.delivery.count.limit}).
      */
     public static KafkaBroker start(Path dataDir, int port, Map<String, String> brokerOverrides) {
+        return start(dataDir, port, brokerOverrides, List.of());
+    }
+
+    /**
+     * As {@link #start(Path, int, Map)}, with extra options for the broker's JVM (e.g. the local stack's
+     * {@code -XX:SharedArchiveFile}); they apply to every later {@link #restart()} too.
+     */
+    public static KafkaBroker start(Path dataDir, int port, Map<String, String> brokerOverrides,
+            List<String> jvmOptions) {
         if (port < 0 || port > 65534) {
             throw new IllegalArgumentException("Kafka port must be 0 (free) or 1..65534, not " + port);
         }
@@ -184,6 +195,7 @@ public final class KafkaBroker implements AutoCloseable {
             int cp = port == 0 ? Ports.free() : port + 1;
             ensureNotInUse(dir);
             KafkaBroker b = new KafkaBroker(dir, temporary, p, cp, brokerOverrides, null);
+            b.brokerJvmOptions = List.copyOf(jvmOptions);
             try {
                 b.format();
                 b.launch();
@@ -331,7 +343,7 @@ public final class KafkaBroker implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + logFile(), e);
         }
-        process = java("kafka.Kafka", List.of(propertiesFile().toString()), logFile(), true);
+        process = java("kafka.Kafka", List.of(propertiesFile().toString()), logFile(), true, brokerJvmOptions);
         awaitReady(Duration.ofSeconds(90));
         lastStartMillis = (System.nanoTime() - t0) / 1_000_000;
         LOG.info("Kafka broker up at {} in {} ms (pid {}, data {})", bootstrap(), lastStartMillis, process.pid(),
@@ -339,9 +351,15 @@ public final class KafkaBroker implements AutoCloseable {
     }
 
     private Process java(String mainClass, List<String> args, Path log, boolean dieWithParent) {
+        return java(mainClass, args, log, dieWithParent, List.of());
+    }
+
+    private Process java(String mainClass, List<String> args, Path log, boolean dieWithParent,
+            List<String> jvmOptions) {
         return JavaProcess.of(mainClass).args(args).heap("512m")
                 .classpath(imageEnv != null ? imageClasspath() : System.getProperty("java.class.path"))
                 .jvmOptions("-Xms64m", "-Dlogback.configurationFile=" + logConfigFile())
+                .jvmOptions(jvmOptions.toArray(String[]::new))
                 // the shared logback.xml reads these if the explicit config above is ever ignored
                 .env("XDYNA_LOG_LEVEL", "WARN").env("XDYNA_LOG_FORMAT", "text")
                 .logFile(log).dieWithParent(dieWithParent).start();

@@ -43,10 +43,11 @@ public final class AnimationPipeline {
     }
 
     /**
-     * The golden test's seam: the job's random draws, and the CLIP image-encoder input
-     * {@code [3,S,S]} (null: {@link ClipImagePreprocess} of the reference), given instead of derived.
+     * The seam of the golden test and of the animator-vs-X-Dyna bench: the job's random draws, and the
+     * CLIP image-encoder input {@code [3,S,S]} (null: {@link ClipImagePreprocess} of the reference),
+     * given instead of derived.
      */
-    AnimationPipeline(AnimatorModels models, PipelineOptions options, Function<AnimationRequest, JobDraws> draws,
+    public AnimationPipeline(AnimatorModels models, PipelineOptions options, Function<AnimationRequest, JobDraws> draws,
             Function<AnimationRequest, float[]> clipPixels) {
         this.models = models;
         this.manifest = models.manifest();
