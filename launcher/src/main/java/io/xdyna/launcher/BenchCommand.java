@@ -26,7 +26,8 @@ import picocli.CommandLine.Parameters;
  * time and one tiny job end to end; the others run the services' benchmarks (module xdyna-bench).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Benchmarks that print figures: stack | memory | animator | animator-job | encoder | pose | gateway")
+        description = "Benchmarks that print figures: stack | memory | animator | animator-job | split | encoder | pose"
+                + " | gateway")
 final class BenchCommand implements Callable<Integer> {
     /** A benchmark run with the command's remaining arguments; returns the exit status. */
     @FunctionalInterface
@@ -34,7 +35,7 @@ final class BenchCommand implements Callable<Integer> {
         int run(String[] args) throws Exception;
     }
 
-    @Parameters(index = "0", description = "stack, memory, animator, animator-job, encoder, pose or gateway")
+    @Parameters(index = "0", description = "stack, memory, animator, animator-job, split, encoder, pose or gateway")
     String what;
 
     @Parameters(index = "1..*", description = "arguments for the module benchmark")
@@ -47,6 +48,7 @@ final class BenchCommand implements Callable<Integer> {
         benches.put("memory", MemoryBench::run);
         benches.put("animator", AnimatorBench::run);
         benches.put("animator-job", AnimatorJobBench::run);
+        benches.put("split", SplitBench::run);
         benches.put("encoder", EncoderBench::run);
         benches.put("pose", PoseBench::run);
         benches.put("gateway", this::gateway);

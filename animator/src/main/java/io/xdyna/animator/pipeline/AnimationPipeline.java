@@ -15,6 +15,7 @@ import io.xdyna.animator.sampling.Denoiser;
 import io.xdyna.animator.sampling.LatentInit;
 import io.xdyna.animator.sampling.SamplingListener;
 import io.xdyna.animator.sampling.SamplingLoop;
+import io.xdyna.animator.sampling.WindowSplit;
 import io.xdyna.contract.job.ErrorCode;
 import io.xdyna.contract.job.JobFailure;
 import java.util.ArrayList;
@@ -241,7 +242,20 @@ public final class AnimationPipeline {
 
     /** The job's denoiser; ControlNets serve both guidance halves when the options and prompts allow. */
     public Denoiser denoiser(Prepared p) {
-        boolean share = options.reuseControlNet() && p.request.prompt().equals(p.request.negativePrompt());
+        return denoiser(p, options.reuseControlNet());
+    }
+
+    /** Whether this animator's denoiser lets the ControlNets serve both guidance halves when prompts allow. */
+    public boolean reusesControlNet() {
+        return options.reuseControlNet();
+    }
+
+    /**
+     * The job's denoiser with the coordinator's ControlNet reuse setting (a helper computes a batch as
+     * its coordinator would).
+     */
+    public Denoiser denoiser(Prepared p, boolean reuseControlNet) {
+        boolean share = reuseControlNet && p.request.prompt().equals(p.request.negativePrompt());
         return new ControlledDenoiser(call("unet"), call("controlnet_pose"),
                 p.request.faceControl() ? call("controlnet_face") : null, p.unetEmb, p.textUncond,
                 p.textCond, p.conditions, share);
@@ -256,12 +270,18 @@ public final class AnimationPipeline {
      * checkpoint) and returns the final latents.
      */
     public NDArray sample(Prepared p, NDArray latents, int startStep, SamplingListener listener) throws Exception {
+        return sample(p, latents, startStep, listener, WindowSplit.NONE);
+    }
+
+    /** {@link #sample(Prepared, NDArray, int, SamplingListener)} with window batches shared with helpers. */
+    public NDArray sample(Prepared p, NDArray latents, int startStep, SamplingListener listener, WindowSplit split)
+            throws Exception {
         AnimationRequest r = p.request;
         SamplingLoop loop = new SamplingLoop(scheduler, r.cfg(), ContextWindows.CONTEXT_FRAMES,
                 ContextWindows.OVERLAP, p.windowBatch);
         return loop.run(latents, r.steps(), startStep,
                 step -> p.draws.contextOffset(step, ContextWindows.CONTEXT_FRAMES),
-                denoiser(p), listener);
+                denoiser(p), listener, split);
     }
 
     /** Receives decoded frames one at a time, in order, as they are made. */

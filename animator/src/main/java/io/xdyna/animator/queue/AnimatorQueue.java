@@ -92,19 +92,34 @@ public final class AnimatorQueue implements AutoCloseable {
     private final Timer queueWait;
     private final DistributionSummary samplingsPerJob;
     private final MeterRegistry metrics;
+    private final IdleWork idleWork;
     private volatile boolean connected;
     private volatile String currentJob;
     private KafkaShareConsumer<String, byte[]> consumer;
 
     public AnimatorQueue(String name, String topic, Properties props, Processor processor, Processor overLimit,
             Gate gate, JobLeases leases, int maxDeliveries, Duration grace, MeterRegistry metrics) {
+        this(name, topic, props, processor, overLimit, gate, leases, maxDeliveries, grace, metrics, IdleWork.NONE);
+    }
+
+    /** @param idleWork what to do while no job is queued (help other animators' jobs) */
+    public AnimatorQueue(String name, String topic, Properties props, Processor processor, Processor overLimit,
+            Gate gate, JobLeases leases, int maxDeliveries, Duration grace, MeterRegistry metrics, IdleWork idleWork) {
         this(name, topic, () -> new KafkaShareConsumer<>(props), processor, overLimit, gate, leases, maxDeliveries,
-                grace, metrics, Tracing.forService(name));
+                grace, metrics, Tracing.forService(name), idleWork);
     }
 
     AnimatorQueue(String name, String topic, Supplier<KafkaShareConsumer<String, byte[]>> consumers,
             Processor processor, Processor overLimit, Gate gate, JobLeases leases, int maxDeliveries, Duration grace,
             MeterRegistry metrics, Tracing tracing) {
+        this(name, topic, consumers, processor, overLimit, gate, leases, maxDeliveries, grace, metrics, tracing,
+                IdleWork.NONE);
+    }
+
+    AnimatorQueue(String name, String topic, Supplier<KafkaShareConsumer<String, byte[]>> consumers,
+            Processor processor, Processor overLimit, Gate gate, JobLeases leases, int maxDeliveries, Duration grace,
+            MeterRegistry metrics, Tracing tracing, IdleWork idleWork) {
+        this.idleWork = idleWork;
         this.topic = topic;
         this.consumers = consumers;
         this.processor = processor;
@@ -148,11 +163,15 @@ public final class AnimatorQueue implements AutoCloseable {
                     consumer = consumers.get();
                     consumer.subscribe(List.of(topic));
                 }
-                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+                var records = consumer.poll(Duration.ofMillis(500));
+                for (ConsumerRecord<String, byte[]> r : records) {
                     // max.poll.records=1: one record, taken while idle
                     take(r);
                 }
                 connected = true;
+                if (records.isEmpty() && running.get()) {
+                    idleWork.whileIdle(() -> !running.get());
+                }
             }
         } catch (WakeupException e) {
             // closing
@@ -160,6 +179,7 @@ public final class AnimatorQueue implements AutoCloseable {
             LOG.error("animator queue loop for {} stopped", topic, e);
         } finally {
             closeConsumer();
+            idleWork.close();
             running.set(false);
             connected = false;
         }
@@ -223,6 +243,7 @@ public final class AnimatorQueue implements AutoCloseable {
             // from here the lease keeps the job: the record is settled before the work starts
             settle(r, AcknowledgeType.ACCEPT, id);
             closeConsumer(); // busy: no fetch may acquire a job this animator will not run now
+            idleWork.busy();
             queueWait.record(Math.max(0, System.currentTimeMillis() - r.timestamp()), TimeUnit.MILLISECONDS);
             metrics.counter("xdyna.animator.samplings", "kind", claim.lease().samplings() > 1 ? "repeat" : "first")
                     .increment();

@@ -86,7 +86,17 @@ public final class SamplingLoop {
      */
     public NDArray run(NDArray latents, int numInferenceSteps, int startStep, IntUnaryOperator offsetForStep,
             Denoiser denoiser, SamplingListener listener) throws Exception {
+        return run(latents, numInferenceSteps, startStep, offsetForStep, denoiser, listener, WindowSplit.NONE);
+    }
+
+    /**
+     * {@link #run(NDArray, int, int, IntUnaryOperator, Denoiser, SamplingListener)} with some window
+     * batches computed by helpers ({@code split}); the same latents as computing all of them here.
+     */
+    public NDArray run(NDArray latents, int numInferenceSteps, int startStep, IntUnaryOperator offsetForStep,
+            Denoiser denoiser, SamplingListener listener, WindowSplit split) throws Exception {
         Objects.requireNonNull(offsetForStep, "offsetForStep");
+        Objects.requireNonNull(split, "split");
         Objects.requireNonNull(denoiser, "denoiser");
         SamplingListener events = listener == null ? SamplingListener.NONE : listener;
         Shape shape = latents.getShape();
@@ -109,7 +119,7 @@ public final class SamplingLoop {
         try {
             for (int s = startStep; s < numInferenceSteps; s++) {
                 NDArray next = denoiseStep(current, caller, s, numInferenceSteps, timesteps[s],
-                        offsetForStep.applyAsInt(s), denoiser, events);
+                        offsetForStep.applyAsInt(s), denoiser, events, split);
                 if (current != latents) {
                     current.close();
                 }
@@ -129,10 +139,10 @@ public final class SamplingLoop {
     }
 
     private NDArray denoiseStep(NDArray current, NDManager caller, int stepIndex, int steps, int t, int offset,
-            Denoiser denoiser, SamplingListener listener) throws Exception {
+            Denoiser denoiser, SamplingListener listener, WindowSplit split) throws Exception {
         int frames = (int) current.getShape().get(2) - 1;
         try (NDManager stepManager = caller.newSubManager()) {
-            NDArray eps = guidedNoise(current, stepManager, stepIndex, steps, t, offset, denoiser, listener);
+            NDArray eps = guidedNoise(current, stepManager, stepIndex, steps, t, offset, denoiser, listener, split);
             current.tempAttach(stepManager);
             NDArray sample = current.get(LatentInit.frameRange(1, frames + 1L));
             NDArray stepped = scheduler.step(eps, t, steps, sample);
@@ -151,7 +161,8 @@ public final class SamplingLoop {
             SamplingListener listener) throws Exception {
         int t = scheduler.timesteps(steps)[stepIndex];
         try (NDManager scope = latents.getManager().newSubManager()) {
-            NDArray eps = guidedNoise(latents, scope, stepIndex, steps, t, offset, denoiser, listener);
+            NDArray eps = guidedNoise(latents, scope, stepIndex, steps, t, offset, denoiser, listener,
+                    WindowSplit.NONE);
             eps.attach(latents.getManager());
             return eps;
         }
@@ -159,61 +170,78 @@ public final class SamplingLoop {
 
     /** Windows, accumulation, averaging and CFG; the result and its temporaries live in {@code stepManager}. */
     private NDArray guidedNoise(NDArray current, NDManager stepManager, int stepIndex, int steps, int t, int offset,
-            Denoiser denoiser, SamplingListener listener) throws Exception {
+            Denoiser denoiser, SamplingListener listener, WindowSplit split) throws Exception {
         Shape shape = current.getShape();
         int frames = (int) shape.get(2) - 1;
         DataType dtype = current.getDataType();
         List<int[]> windows = ContextWindows.uniform(frames, contextFrames, overlap, offset);
         int[] coverage = ContextWindows.coverage(frames, windows);
+        List<List<int[]>> batches = batches(windows);
+        int[] firstWindow = new int[batches.size()];
+        for (int b = 1; b < batches.size(); b++) {
+            firstWindow[b] = firstWindow[b - 1] + batches.get(b - 1).size();
+        }
 
         // explicit device: the caller's manager may live on another device than its latents
         NDArray sum = stepManager.zeros(new Shape(2, shape.get(1), frames, shape.get(3), shape.get(4)), dtype,
                 current.getDevice());
-        int w = 0;
-        while (w < windows.size()) {
-            if (listener.cancelled()) {
-                throw new SamplingCancelledException("sampling was cancelled before window " + (w + 1) + " of "
-                        + windows.size() + " in step " + (stepIndex + 1) + " of " + steps);
+        NDArray[] preds = new NDArray[batches.size()];
+        try (WindowSplit.Step stepSplit = split.begin(stepIndex, steps, t, batches,
+                b -> halves(current, stepManager, batches.get(b)))) {
+            int next = 0;
+            while (next < batches.size()) {
+                if (listener.cancelled()) {
+                    throw new SamplingCancelledException("sampling was cancelled before window "
+                            + (firstWindow[next] + 1) + " of " + windows.size() + " in step " + (stepIndex + 1)
+                            + " of " + steps);
+                }
+                boolean progressed = false;
+                for (int b = next; b < batches.size(); b++) {
+                    if (preds[b] == null && stepSplit.offered(b)) {
+                        NDArray r = stepSplit.result(b, stepManager);
+                        if (r != null) {
+                            preds[b] = checked(r, batches.get(b), current, dtype, stepIndex, stepManager);
+                            progressed = true;
+                        }
+                    }
+                }
+                int mine = nextLocal(stepSplit, preds, next);
+                if (mine >= 0) {
+                    long t0 = System.nanoTime();
+                    preds[mine] = checked(compute(current, stepManager, batches.get(mine), t, denoiser),
+                            batches.get(mine), current, dtype, stepIndex, stepManager);
+                    stepSplit.computedLocally(mine, System.nanoTime() - t0);
+                    progressed = true;
+                }
+                // window by window, in window order: the same additions as one window per call on one animator
+                while (next < batches.size() && preds[next] != null) {
+                    List<int[]> batch = batches.get(next);
+                    try (NDManager accManager = stepManager.newSubManager()) {
+                        sum.tempAttach(accManager);
+                        preds[next].attach(accManager);
+                        for (int k = 0; k < batch.size(); k++) {
+                            NDArray one = batch.size() == 1 ? preds[next]
+                                    : preds[next].get(new NDIndex((2 * k) + ":" + (2 * k + 2)));
+                            accumulate(sum, one, runs(batch.get(k)));
+                        }
+                    }
+                    preds[next] = null;
+                    for (int k = 0; k < batch.size(); k++) {
+                        listener.onWindow(stepIndex, steps, firstWindow[next] + k, windows.size());
+                    }
+                    next++;
+                    progressed = true;
+                }
+                if (!progressed) {
+                    Thread.sleep(WAIT_POLL_MS); // helpers are computing the next batch in order
+                }
             }
-            List<int[]> batch = nextBatch(windows, w);
-            try (NDManager batchManager = stepManager.newSubManager()) {
-                // arrays derived from these two now land in the batch's manager
-                current.tempAttach(batchManager);
-                sum.tempAttach(batchManager);
-                NDList inputs = new NDList(batch.size());
-                List<List<int[]>> runs = new ArrayList<>(batch.size());
-                for (int[] window : batch) {
-                    runs.add(runs(window));
-                    inputs.add(windowInput(current, runs.get(runs.size() - 1)));
-                }
-                NDArray input = inputs.size() == 1 ? inputs.head() : NDArrays.concat(inputs, 0);
-                List<int[]> copies = new ArrayList<>(batch.size());
-                for (int[] window : batch) {
-                    copies.add(window.clone());
-                }
-                NDArray pred = copies.size() == 1 ? denoiser.predict(input, t, copies.get(0))
-                        : denoiser.predictBatch(input, t, copies);
-                if (pred == null) {
-                    throw new IllegalStateException("the denoiser returned no prediction at step " + stepIndex);
-                }
-                pred.attach(batchManager);
-                if (!pred.getShape().equals(input.getShape())) {
-                    throw new IllegalStateException("the denoiser returned " + pred.getShape() + " for input "
-                            + input.getShape());
-                }
-                if (pred.getDataType() != dtype) {
-                    pred = pred.toType(dtype, false);
-                }
-                // window by window, in window order: the same additions as one window per call
-                for (int k = 0; k < batch.size(); k++) {
-                    NDArray one = batch.size() == 1 ? pred : pred.get(new NDIndex((2 * k) + ":" + (2 * k + 2)));
-                    accumulate(sum, one, runs.get(k));
+        } finally {
+            for (NDArray p : preds) {
+                if (p != null) {
+                    p.close();
                 }
             }
-            for (int k = 0; k < batch.size(); k++) {
-                listener.onWindow(stepIndex, steps, w + k, windows.size());
-            }
-            w += batch.size();
         }
 
         NDArray counts = counts(stepManager, coverage, dtype, current.getDevice());
@@ -227,6 +255,117 @@ public final class SamplingLoop {
         }
     }
 
+    /** How often a coordinator with nothing left to compute looks for its helpers' results. */
+    static final long WAIT_POLL_MS = 20;
+
+    /**
+     * The next batch to compute here: the first one not offered, else (nothing else to do) an offered
+     * one nobody is working on, from the end, so that helpers taking from the front and this process meet
+     * in the middle; -1 when there is nothing to compute now.
+     */
+    private static int nextLocal(WindowSplit.Step split, NDArray[] preds, int next) throws Exception {
+        for (int b = next; b < preds.length; b++) {
+            if (preds[b] == null && !split.offered(b)) {
+                return b;
+            }
+        }
+        for (int b = preds.length - 1; b >= next; b--) {
+            if (preds[b] == null && split.takeOver(b)) {
+                return b;
+            }
+        }
+        return -1;
+    }
+
+    /** One batch's networks in this process; the prediction is attached to {@code stepManager}. */
+    private static NDArray compute(NDArray current, NDManager stepManager, List<int[]> batch, int t,
+            Denoiser denoiser) throws Exception {
+        try (NDManager batchManager = stepManager.newSubManager()) {
+            // arrays derived from the latents now land in the batch's manager
+            current.tempAttach(batchManager);
+            NDArray halves = windowHalves(current, batch);
+            NDArray pred = predictWindows(denoiser, halves, t, batch);
+            pred.attach(stepManager);
+            return pred;
+        }
+    }
+
+    /** A batch's input halves made for a helper, attached to {@code stepManager} (its slices freed). */
+    private static NDArray halves(NDArray current, NDManager stepManager, List<int[]> batch) {
+        try (NDManager scratch = stepManager.newSubManager()) {
+            current.tempAttach(scratch);
+            NDArray halves = windowHalves(current, batch);
+            halves.attach(stepManager);
+            return halves;
+        }
+    }
+
+    /** A prediction of the expected shape in the latents' dtype, attached to {@code manager}. */
+    private static NDArray checked(NDArray pred, List<int[]> batch, NDArray current, DataType dtype, int stepIndex,
+            NDManager manager) {
+        if (pred == null) {
+            throw new IllegalStateException("the denoiser returned no prediction at step " + stepIndex);
+        }
+        Shape s = current.getShape();
+        Shape expected = new Shape(2L * batch.size(), s.get(1), 1L + batch.get(0).length, s.get(3), s.get(4));
+        if (!pred.getShape().equals(expected)) {
+            pred.close();
+            throw new IllegalStateException("the denoiser returned " + pred.getShape() + " for input " + expected);
+        }
+        if (pred.getDataType() != dtype) {
+            NDArray cast = pred.toType(dtype, false);
+            pred.close();
+            pred = cast;
+        }
+        pred.attach(manager);
+        return pred;
+    }
+
+    /**
+     * The networks on one batch of windows: {@code halves} is {@code [K,C,1+n,h,w]} (each window's
+     * {@code [ref frame 0, frames 1+window]}), run as the CFG batch {@code [2K,...]} (each half twice:
+     * uncond, cond). The same call whichever animator makes it, so the same prediction bit for bit on the
+     * same device and kernels.
+     *
+     * @return {@code [2K,C,1+n,h,w]}, as the denoiser returned it (any dtype)
+     */
+    public static NDArray predictWindows(Denoiser denoiser, NDArray halves, int t, List<int[]> windows)
+            throws Exception {
+        int k = windows.size();
+        if (halves.getShape().dimension() != 5 || halves.getShape().get(0) != k) {
+            throw new IllegalArgumentException("expected the halves of " + k + " window(s), got " + halves.getShape());
+        }
+        NDArray input;
+        if (k == 1) {
+            input = NDArrays.concat(new NDList(halves, halves), 0);
+        } else {
+            NDList pairs = new NDList(2 * k);
+            for (int i = 0; i < k; i++) {
+                NDArray half = halves.get(new NDIndex(i + ":" + (i + 1)));
+                pairs.add(half);
+                pairs.add(half);
+            }
+            input = NDArrays.concat(pairs, 0);
+        }
+        List<int[]> copies = new ArrayList<>(k);
+        for (int[] window : windows) {
+            copies.add(window.clone());
+        }
+        return k == 1 ? denoiser.predict(input, t, copies.get(0)) : denoiser.predictBatch(input, t, copies);
+    }
+
+    /** The step's windows grouped into batches of equal length, in order (at most {@code windowBatch} each). */
+    private List<List<int[]>> batches(List<int[]> windows) {
+        List<List<int[]>> batches = new ArrayList<>();
+        int w = 0;
+        while (w < windows.size()) {
+            List<int[]> batch = nextBatch(windows, w);
+            batches.add(batch);
+            w += batch.size();
+        }
+        return batches;
+    }
+
     /** Up to {@code windowBatch} windows from {@code first} on, all as long as the first (stacking needs one shape). */
     private List<int[]> nextBatch(List<int[]> windows, int first) {
         List<int[]> batch = new ArrayList<>(windowBatch);
@@ -237,15 +376,19 @@ public final class SamplingLoop {
         return batch;
     }
 
-    /** {@code cat([ref frame 0, frames 1+window], dim=2)} repeated twice along the batch (uncond, cond). */
-    private static NDArray windowInput(NDArray latents, List<int[]> runs) {
-        NDList parts = new NDList(runs.size() + 1);
-        parts.add(latents.get(LatentInit.frameRange(0, 1)));
-        for (int[] run : runs) {
-            parts.add(latents.get(LatentInit.frameRange(1L + run[0], 1L + run[0] + run[1])));
+    /** Per window {@code cat([ref frame 0, frames 1+window], dim=2)}, the windows stacked: {@code [K,C,1+n,h,w]}. */
+    static NDArray windowHalves(NDArray latents, List<int[]> batch) {
+        NDList halves = new NDList(batch.size());
+        for (int[] window : batch) {
+            List<int[]> runs = runs(window);
+            NDList parts = new NDList(runs.size() + 1);
+            parts.add(latents.get(LatentInit.frameRange(0, 1)));
+            for (int[] run : runs) {
+                parts.add(latents.get(LatentInit.frameRange(1L + run[0], 1L + run[0] + run[1])));
+            }
+            halves.add(NDArrays.concat(parts, 2));
         }
-        NDArray half = NDArrays.concat(parts, 2);
-        return NDArrays.concat(new NDList(half, half), 0);
+        return halves.size() == 1 ? halves.head() : NDArrays.concat(halves, 0);
     }
 
     /** {@code noise_pred[:, :, window] += pred[:, :, 1:]}, one contiguous run at a time, in window order. */

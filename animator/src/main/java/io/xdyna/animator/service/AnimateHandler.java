@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.xdyna.animator.parallel.Splits;
 import io.xdyna.animator.pipeline.AnimationPipeline;
 import io.xdyna.animator.pipeline.AnimationRequest;
 import io.xdyna.animator.pipeline.FrameSource;
@@ -57,17 +58,22 @@ public final class AnimateHandler implements StageHandler<ConditionsReady> {
     private final Counter stepsComputed;
     private final Timer stepDuration;
     private final Path cacheDir;
+    private final Splits splits;
 
-    /** Condition files under {@code XDYNA_WORK_DIR} (the system temp dir when unset). */
+    /** Condition files under {@code XDYNA_WORK_DIR} (the system temp dir when unset); every batch computed here. */
     public AnimateHandler(AnimationPipeline pipeline, ObjectStore store, Topics topics, int checkpointEvery,
             MeterRegistry metrics) {
-        this(pipeline, store, topics, checkpointEvery, metrics, defaultCacheDir());
+        this(pipeline, store, topics, checkpointEvery, metrics, defaultCacheDir(), Splits.OFF);
     }
 
-    /** @param cacheDir where a job's condition clips are cached while it runs (deleted after) */
+    /**
+     * @param cacheDir where a job's condition clips are cached while it runs (deleted after)
+     * @param splits whether and with whom each job's window batches are shared (window-parallel sampling)
+     */
     public AnimateHandler(AnimationPipeline pipeline, ObjectStore store, Topics topics, int checkpointEvery,
-            MeterRegistry metrics, Path cacheDir) {
+            MeterRegistry metrics, Path cacheDir, Splits splits) {
         this.cacheDir = cacheDir;
+        this.splits = splits;
         this.pipeline = pipeline;
         this.store = store;
         this.topics = topics;
@@ -79,7 +85,7 @@ public final class AnimateHandler implements StageHandler<ConditionsReady> {
                 .register(metrics);
     }
 
-    private static Path defaultCacheDir() {
+    static Path defaultCacheDir() {
         String work = System.getenv("XDYNA_WORK_DIR");
         Path base = work != null && !work.isBlank() ? Path.of(work) : Path.of(System.getProperty("java.io.tmpdir"));
         return base.resolve("animator-conditions");
@@ -87,24 +93,21 @@ public final class AnimateHandler implements StageHandler<ConditionsReady> {
 
     @Override
     public void handle(ConditionsReady e, StageContext ctx) throws Exception {
-        JobParams params = e.params() != null ? e.params() : JobParams.defaults();
+        JobParams params = JobInputs.params(e);
         if (e.frameCount() < 1) {
             throw JobFailure.permanent(ErrorCode.NO_FRAMES, "ConditionsReady has no frames (frameCount "
                     + e.frameCount() + ")");
         }
-        boolean face = e.faceMaps() && params.faceControl();
-        AnimationRequest request = new AnimationRequest(e.width(), e.height(), params.steps(), params.cfg(),
-                params.seed(), params.prompt(), params.negativePrompt(), face, null, List.of(), List.of(), List.of());
+        boolean face = JobInputs.faceControl(e);
         // refuse impossible sizes before downloading hundreds of frames
-        pipeline.check(withReference(request, new RgbImage(e.width(), e.height(),
-                new byte[e.width() * e.height() * 3]), e.frameCount()));
+        pipeline.check(JobInputs.sizeCheck(e));
         ctx.started("animating " + e.frameCount() + " frames at " + e.width() + "x" + e.height() + ", "
                 + params.steps() + " steps");
         String hash = paramsHash(e, params, face);
         String ckKey = StorageLayout.checkpoint(e.id());
-        Path jobDir = Files.createTempDirectory(Files.createDirectories(cacheDir), "conditions-");
-        try (Conditions c = loadConditions(e, jobDir, face);
-                AnimationPipeline.Prepared p = pipeline.prepare(c.request(request))) {
+        try (JobInputs c = JobInputs.load(store, e, cacheDir);
+                AnimationPipeline.Prepared p = pipeline.prepare(c.request(JobInputs.bareRequest(e)));
+                Splits.Session split = splits.forJob(e, pipeline)) {
             Optional<Checkpoint> ck = loadCheckpoint(ckKey, hash, p);
             int start = ck.map(Checkpoint::nextStep).orElse(0);
             NDArray latents = ck.isPresent() ? ck.get().latents(p.manager()) : pipeline.initialLatents(p);
@@ -113,15 +116,13 @@ public final class AnimateHandler implements StageHandler<ConditionsReady> {
                 ctx.started("resuming from step " + start + " of " + params.steps());
             }
             NDArray result = pipeline.sample(p, latents, start, new Progress(ctx, e, params.steps(), start, hash,
-                    ckKey));
+                    ckKey), split);
             // each frame goes to the bucket as soon as it is decoded: one decoded frame in memory at a time
             pipeline.decode(p, result, (i, frame) -> {
                 store.put(StorageLayout.frame(e.id(), i), frame.png(), "image/png");
                 ctx.checkContinue();
             });
             ctx.progress(1.0, "frames written", Map.of("frames", e.frameCount()));
-        } finally {
-            deleteQuietly(jobDir);
         }
         FramesReady ready = new FramesReady(null, e.id(), e.tenant(), params, e.frameCount(), e.width(),
                 e.height(), e.sourceFps(), modelId);
@@ -129,88 +130,6 @@ public final class AnimateHandler implements StageHandler<ConditionsReady> {
         store.put(StorageLayout.animateDone(e.id()), Events.encode(ready), "application/json");
         ctx.emit(topics.frames(), ready);
         store.deletePrefix(ckKey);
-    }
-
-    private static AnimationRequest withReference(AnimationRequest r, RgbImage ref, int frames) {
-        FrameSource same = FrameSource.repeat(ref, frames);
-        return new AnimationRequest(r.width(), r.height(), r.steps(), r.cfg(), r.seed(), r.prompt(),
-                r.negativePrompt(), r.faceControl(), ref, same, same, same);
-    }
-
-    /** The job's conditions: the reference in memory, the clips in local files read a window at a time. */
-    private record Conditions(RgbImage reference, RgbImage clip, FrameCache pose, FrameCache local,
-            FrameCache global) implements AutoCloseable {
-        AnimationRequest request(AnimationRequest r) {
-            FrameSource none = FrameSource.of(List.of());
-            return new AnimationRequest(r.width(), r.height(), r.steps(), r.cfg(), r.seed(), r.prompt(),
-                    r.negativePrompt(), r.faceControl(), reference, pose, local != null ? local : none,
-                    global != null ? global : none, clip);
-        }
-
-        @Override
-        public void close() {
-            pose.close();
-            if (local != null) {
-                local.close();
-                global.close();
-            }
-        }
-    }
-
-    /**
-     * Downloads the conditions frame by frame into local files (planar 8-bit, read back per context
-     * window during sampling): memory holds one frame of each clip at a time, not the video.
-     */
-    private Conditions loadConditions(ConditionsReady e, Path dir, boolean face) throws IOException {
-        RgbImage ref = image(StorageLayout.conditionReference(e.id()), e);
-        FrameCache pose = new FrameCache(dir, "pose", e.width(), e.height());
-        FrameCache local = face ? new FrameCache(dir, "face-local", e.width(), e.height()) : null;
-        FrameCache global = face ? new FrameCache(dir, "face-global", e.width(), e.height()) : null;
-        Conditions c = new Conditions(ref, clipImage(e), pose, local, global);
-        try {
-            for (int i = 0; i < e.frameCount(); i++) {
-                pose.append(image(StorageLayout.conditionPose(e.id(), i), e));
-                if (face) {
-                    local.append(image(StorageLayout.conditionFaceLocal(e.id(), i), e));
-                    global.append(image(StorageLayout.conditionFaceGlobal(e.id(), i), e));
-                }
-            }
-            return c;
-        } catch (RuntimeException ex) {
-            c.close();
-            throw ex;
-        }
-    }
-
-    private static void deleteQuietly(Path dir) {
-        try (var files = Files.walk(dir)) {
-            files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-        } catch (IOException | UncheckedIOException ex) {
-            LOG.debug("could not delete {}: {}", dir, ex.toString());
-        }
-    }
-
-    /**
-     * The CLIP input the pose extractor made from the original upload, as X-Dyna does; null when it wrote
-     * none (conditions from an older pose extractor), and then CLIP sees the prepared reference.
-     */
-    private RgbImage clipImage(ConditionsReady e) {
-        String key = StorageLayout.conditionReferenceClip(e.id());
-        if (!store.exists(key)) {
-            LOG.warn("job {}: no {}; the CLIP image input is made from the prepared reference instead of the"
-                    + " original upload", e.id(), key);
-            return null;
-        }
-        return RgbImage.decode(store.get(key), "condition " + key);
-    }
-
-    private RgbImage image(String key, ConditionsReady e) {
-        RgbImage img = RgbImage.decode(store.get(key), "condition " + key);
-        if (img.width() != e.width() || img.height() != e.height()) {
-            throw JobFailure.permanent(ErrorCode.BAD_DIMENSIONS, "condition " + key + " is " + img.width() + "x"
-                    + img.height() + ", the job is " + e.width() + "x" + e.height());
-        }
-        return img;
     }
 
     /** A checkpoint of this very job (same hash, shape and dtype), or empty; a foreign or corrupt one is dropped. */

@@ -1,5 +1,6 @@
 package io.xdyna.animator.service;
 
+import io.xdyna.animator.parallel.SplitPolicy;
 import io.xdyna.shared.config.CommonConfig;
 import io.xdyna.shared.config.ConfigException;
 import io.xdyna.shared.config.Env;
@@ -32,6 +33,12 @@ import java.util.Set;
  * @param reuseControlNet {@code XDYNA_REUSE_CONTROLNET}, default true (see PipelineOptions)
  * @param windowBatch {@code XDYNA_WINDOW_BATCH}, default 4: the most context windows per network call
  *     (fewer when memory is short or the bundle was not exported for it; see PipelineOptions)
+ * @param split {@code XDYNA_SPLIT}, default auto: window-parallel sampling across animators ({@link SplitPolicy})
+ * @param splitClaimWait {@code XDYNA_SPLIT_CLAIM_WAIT}, default 0: how long a coordinator leaves an offered
+ *     window batch to helpers before computing it itself when it has nothing else to do (0: at once; helpers
+ *     then take what the coordinator has not reached)
+ * @param drillTaskDelayMs {@code XDYNA_DRILL_TASK_DELAY_MS}, default 0, drills only: a helper waits this long
+ *     after claiming a window task, so that a drill can kill it in the middle of one
  * @param limits {@link StageLimits#from}: {@code XDYNA_STAGE_TIMEOUT} (default 4 h) for one attempt at a job,
  *     {@code XDYNA_RETRY_BUDGET} (default 5) attempts per job
  */
@@ -48,6 +55,9 @@ public record AnimatorConfig(
         long memoryLimitBytes,
         boolean reuseControlNet,
         int windowBatch,
+        SplitPolicy split,
+        Duration splitClaimWait,
+        long drillTaskDelayMs,
         StageLimits limits) {
 
     /** Long clips on a CPU take hours; a GPU job that runs past this is stuck. */
@@ -83,6 +93,9 @@ public record AnimatorConfig(
                 env.longValue("XDYNA_MEMORY_LIMIT_MB", 0, 0, Long.MAX_VALUE >> 20) << 20,
                 env.bool("XDYNA_REUSE_CONTROLNET", true),
                 env.integer("XDYNA_WINDOW_BATCH", 4, 1, 64),
+                SplitPolicy.parse(env.string("XDYNA_SPLIT", "auto")),
+                env.duration("XDYNA_SPLIT_CLAIM_WAIT", Duration.ZERO),
+                env.longValue("XDYNA_DRILL_TASK_DELAY_MS", 0, 0, 600_000),
                 StageLimits.from(env, DEFAULT_TIMEOUT));
     }
 }

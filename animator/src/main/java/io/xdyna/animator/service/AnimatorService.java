@@ -2,9 +2,13 @@ package io.xdyna.animator.service;
 
 import io.xdyna.animator.model.AnimatorModels;
 import io.xdyna.animator.model.BundleValidator;
+import io.xdyna.animator.parallel.HelperTasks;
+import io.xdyna.animator.parallel.IdleAnimators;
+import io.xdyna.animator.parallel.Splits;
 import io.xdyna.animator.pipeline.AnimationPipeline;
 import io.xdyna.animator.pipeline.PipelineOptions;
 import io.xdyna.animator.queue.AnimatorQueue;
+import io.xdyna.animator.queue.IdleWork;
 import io.xdyna.animator.queue.JobLease;
 import io.xdyna.animator.queue.JobLeases;
 import io.xdyna.animator.queue.LeaseReaper;
@@ -20,10 +24,14 @@ import io.xdyna.shared.stage.AttemptLedger;
 import io.xdyna.shared.stage.JobProcessor;
 import io.xdyna.shared.stage.Stage;
 import io.xdyna.shared.stage.StageService;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import org.apache.kafka.clients.consumer.KafkaShareConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The animator as a stage: takes ConditionsReady jobs from the queue ({@link AnimatorQueue}: a share
@@ -33,6 +41,7 @@ import java.util.UUID;
  * the volume instead of an unready pod holding its GPU forever) and takes no jobs: they wait in the queue.
  */
 public final class AnimatorService {
+    private static final Logger LOG = LoggerFactory.getLogger(AnimatorService.class);
     /** Transient failures (storage, broker) are retried this many times in process before redelivery. */
     static final int LOCAL_ATTEMPTS = 3;
 
@@ -40,19 +49,78 @@ public final class AnimatorService {
     }
 
     public static StageService<ConditionsReady> create(AnimatorConfig config) {
+        String owner = instanceId();
         return StageService.builder(Stage.ANIMATE, ConditionsReady.class, config.common())
                 .model(() -> loadModels(config), true)
                 .handler(rt -> {
-                    AnimatorModels models = rt.model(AnimatorModels.class);
-                    AnimationPipeline pipeline = new AnimationPipeline(models, new PipelineOptions(
-                            config.reuseControlNet(), config.memoryLimitBytes(), config.windowBatch()));
-                    return new AnimateHandler(pipeline, rt.store(), config.common().topics(),
-                            config.checkpointEvery(), rt.metrics());
+                    JobLeases leases = leases(config, rt, owner);
+                    Splits splits = !splitting(config) ? Splits.OFF : Splits.coordinators(rt.store(), rt.publisher(),
+                            config.common().topics().animatorTasks(), new IdleAnimators(rt.store(), owner,
+                                    config.leaseTtl()), config.split(), config.splitClaimWait(), config.leaseTtl(),
+                            owner, leases::read, rt.metrics());
+                    return new AnimateHandler(pipeline(config, rt), rt.store(), config.common().topics(),
+                            config.checkpointEvery(), rt.metrics(), AnimateHandler.defaultCacheDir(), splits);
                 })
                 .localAttempts(LOCAL_ATTEMPTS)
                 .limits(config.limits())
-                .source((rt, processor) -> queue(config, rt, processor))
+                .source((rt, processor) -> queue(config, rt, processor, owner))
                 .build();
+    }
+
+    /**
+     * Window-parallel sampling is on unless {@code XDYNA_SPLIT=off} or the tasks topic is missing (a deployment
+     * older than it: producing to a missing topic would stall every step until the producer gives up).
+     */
+    private static boolean splitting(AnimatorConfig config) {
+        if (config.split().off()) {
+            return false;
+        }
+        String topic = config.common().topics().animatorTasks();
+        if (!KafkaSetup.topicExists(config.common().kafkaBootstrap(), topic)) {
+            LOG.warn("topic {} is missing: window-parallel sampling is off on this animator; create it as"
+                    + " docs/deployment.md §4.3 says (one partition) and restart", topic);
+            return false;
+        }
+        return true;
+    }
+
+    private static AnimationPipeline pipeline(AnimatorConfig config, StageService.Runtime rt) {
+        return new AnimationPipeline(rt.model(AnimatorModels.class), new PipelineOptions(config.reuseControlNet(),
+                config.memoryLimitBytes(), config.windowBatch()));
+    }
+
+    private static JobLeases leases(AnimatorConfig config, StageService.Runtime rt, String owner) {
+        return new JobLeases(rt.store(), rt.publisher(), config.common().topics().conditions(), owner,
+                config.leaseTtl());
+    }
+
+    /**
+     * While idle, this animator helps other animators' jobs (window-parallel sampling), unless
+     * {@code XDYNA_SPLIT=off}.
+     */
+    private static IdleWork helper(AnimatorConfig config, StageService.Runtime rt, JobLeases leases) {
+        if (!splitting(config)) {
+            return IdleWork.NONE;
+        }
+        String group = config.common().topics().animatorTaskGroup();
+        KafkaSetup.ensureShareGroup(config.common().kafkaBootstrap(), group, null);
+        AnimationPipeline pipeline = pipeline(config, rt);
+        Path cacheDir = AnimateHandler.defaultCacheDir();
+        HelperTasks.Preparer preparer = job -> {
+            JobInputs inputs = JobInputs.load(rt.store(), job, cacheDir);
+            try {
+                return new HelperTasks.PreparedJob(pipeline.prepare(inputs.request(JobInputs.bareRequest(job))),
+                        inputs);
+            } catch (RuntimeException e) {
+                inputs.close();
+                throw e;
+            }
+        };
+        var props = KafkaSetup.shareConsumer(config.common().kafkaBootstrap(), group, rt.clientId() + "-helper");
+        return new HelperTasks(() -> new KafkaShareConsumer<>(props), config.common().topics().animatorTasks(),
+                rt.store(), leases::read, id -> rt.statuses().get(id), leases.owner(), pipeline, preparer,
+                new IdleAnimators(rt.store(), leases.owner(), config.leaseTtl()), config.leaseTtl(),
+                config.drillTaskDelayMs(), rt.metrics());
     }
 
     private static AnimatorModels loadModels(AnimatorConfig config) {
@@ -68,7 +136,7 @@ public final class AnimatorService {
     }
 
     private static LeasedQueue queue(AnimatorConfig config, StageService.Runtime rt,
-            JobProcessor<ConditionsReady> processor) {
+            JobProcessor<ConditionsReady> processor, String owner) {
         AnimatorQueue.Processor run = (r, finalDelivery, stopping) -> processor.process(r.topic(), r.partition(),
                 r.offset(), r.key(), r.value(), finalDelivery, stopping);
         AnimatorQueue.Processor overLimit = (r, finalDelivery, stopping) -> {
@@ -83,16 +151,16 @@ public final class AnimatorService {
         String topic = config.common().topics().conditions();
         KafkaSetup.ensureShareGroup(config.common().kafkaBootstrap(), config.shareGroup(),
                 config.lockDurationMs() > 0 ? config.lockDurationMs() : null);
-        JobLeases leases = new JobLeases(rt.store(), rt.publisher(), topic, instanceId(), config.leaseTtl());
+        JobLeases leases = leases(config, rt, owner);
         LeaseReaper reaper = new LeaseReaper(leases, new AttemptLedger(rt.store(), Stage.ANIMATE),
                 id -> rt.statuses().get(id).map(JobStatus::state));
         AnimatorQueue queue = new AnimatorQueue("animator", topic, KafkaSetup.shareConsumer(config.common().kafkaBootstrap(),
                 config.shareGroup(), rt.clientId()), run, overLimit,
                 (id, lease) -> skipReason(config, rt, id, lease), leases, config.maxDeliveries(), Duration.ofSeconds(30),
-                rt.metrics());
+                rt.metrics(), helper(config, rt, leases));
         return new LeasedQueue(queue, reaper, topic + " as share group " + config.shareGroup() + " (animator "
                 + leases.owner() + ", model " + rt.model(AnimatorModels.class).manifest().modelId() + ", lease ttl "
-                + config.leaseTtl() + ")");
+                + config.leaseTtl() + ", window split " + config.split() + ")");
     }
 
     /**

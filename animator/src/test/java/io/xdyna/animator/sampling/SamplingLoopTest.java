@@ -16,6 +16,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The whole denoising loop with the closed-form toy model of toy_sampling.json. */
 class SamplingLoopTest extends TorchTest {
@@ -166,6 +167,79 @@ class SamplingLoopTest extends TorchTest {
         // the toy run has 2 windows per step: one call per step
         assertThat(batchSizes).hasSize(STEPS).containsOnly(2);
         assertThat(batchSizes.stream().mapToInt(Integer::intValue).sum()).isEqualTo(single.size());
+    }
+
+    @ParameterizedTest(name = "helper answers: {0}")
+    @ValueSource(booleans = {true, false})
+    @DisplayName("window batches computed by a helper, or taken back from a helper that stopped, give the same latents"
+            + " bit for bit")
+    void splitStepsGiveTheSameLatents(boolean helperAnswers) throws Exception {
+        NDArray initial = ReferenceData.array(manager, REF.get("initial_latents"), DataType.FLOAT64);
+        double[] expected = ReferenceData.values(loop.run(initial, STEPS, 0, REF_OFFSETS, toy(new ArrayList<>()),
+                null));
+
+        List<List<int[]>> local = new ArrayList<>();
+        int[] helped = new int[1];
+        int[] takenBack = new int[1];
+        WindowSplit split = (stepIndex, steps, t, batches, halves) -> {
+            int offered = batches.size() - 1; // the toy run has 2 windows per step: the first one is offered
+            NDArray[] results = new NDArray[offered];
+            for (int b = 0; b < offered; b++) {
+                NDArray h = halves.apply(b);
+                // what a helper computes from the input it was sent: the same call the coordinator would make
+                results[b] = helperAnswers ? SamplingLoop.predictWindows(toy(new ArrayList<>()), h, t, batches.get(b))
+                        : null;
+                h.close();
+            }
+            return new WindowSplit.Step() {
+                private int polls;
+
+                @Override
+                public boolean offered(int batch) {
+                    return batch < offered;
+                }
+
+                @Override
+                public boolean takeOver(int batch) {
+                    if (helperAnswers) {
+                        return false;
+                    }
+                    takenBack[0]++;
+                    return true;
+                }
+
+                @Override
+                public NDArray result(int batch, NDManager m) {
+                    // the helper answers late: the loop computes its own batch and then waits
+                    if (!helperAnswers || ++polls < 3 || results[batch] == null) {
+                        return null;
+                    }
+                    NDArray r = results[batch];
+                    results[batch] = null;
+                    r.attach(m);
+                    helped[0]++;
+                    return r;
+                }
+
+                @Override
+                public void computedLocally(int batch, long nanos) {
+                }
+
+                @Override
+                public void close() {
+                }
+            };
+        };
+        double[] actual = ReferenceData.values(loop.run(initial, STEPS, 0, REF_OFFSETS, toy(local), null, split));
+
+        assertThat(actual).containsExactly(expected);
+        if (helperAnswers) {
+            assertThat(helped[0]).isEqualTo(STEPS);
+            assertThat(local).as("windows computed by the coordinator").hasSize(STEPS);
+        } else {
+            assertThat(takenBack[0]).isEqualTo(STEPS);
+            assertThat(local).hasSize(2 * STEPS);
+        }
     }
 
     @Test

@@ -39,6 +39,15 @@ public record Topics(String prefix) {
         return prefix + "jobs.dlq";
     }
 
+    /**
+     * Window tasks: an animator running a job (the coordinator) offers some of a denoising step's window
+     * batches to idle animators (helpers), which take them through a share group. Internal to the animator
+     * fleet; one partition, as the job queue.
+     */
+    public String animatorTasks() {
+        return prefix + "animator.tasks";
+    }
+
     /** The pose extractors' consumer group on {@link #requests()}. */
     public String poseGroup() {
         return prefix + "pose-extractor";
@@ -47,6 +56,11 @@ public record Topics(String prefix) {
     /** The animators' share group on {@link #conditions()}. */
     public String animatorGroup() {
         return prefix + "animator";
+    }
+
+    /** The animators' share group on {@link #animatorTasks()} (as helpers). */
+    public String animatorTaskGroup() {
+        return prefix + "animator-helpers";
     }
 
     /** The encoders' consumer group on {@link #frames()}. */

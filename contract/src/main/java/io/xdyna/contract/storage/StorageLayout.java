@@ -90,6 +90,43 @@ public final class StorageLayout {
         return jobPrefix(id) + "frames-ready.json";
     }
 
+    /**
+     * Window-parallel sampling of a job (animator coordinator and helpers): everything under one prefix
+     * per coordinator run ({@code run} = its lease token), so a later run never reads an earlier run's
+     * late results; deleted step by step and when the job ends.
+     */
+    public static String splitPrefix(String id) {
+        return jobPrefix(id) + "split/";
+    }
+
+    public static String splitStep(String id, String run, int step) {
+        return splitPrefix(id) + run + "/step-" + step + "/";
+    }
+
+    /** A window batch's latent input (the guidance half, once per window), written by the coordinator. */
+    public static String splitInput(String id, String run, int step, int batch) {
+        return splitStep(id, run, step) + "batch-" + batch + ".input";
+    }
+
+    /** Who computes a window batch, with a heartbeat (JSON). */
+    public static String splitClaim(String id, String run, int step, int batch) {
+        return splitStep(id, run, step) + "batch-" + batch + ".claim";
+    }
+
+    /** A window batch's noise prediction, written by whoever computed it. */
+    public static String splitResult(String id, String run, int step, int batch) {
+        return splitStep(id, run, step) + "batch-" + batch + ".pred";
+    }
+
+    /** Idle animators announce themselves here (one small object each, renewed while idle). */
+    public static String idleAnimatorPrefix() {
+        return "fleet/animators/idle/";
+    }
+
+    public static String idleAnimator(String owner) {
+        return idleAnimatorPrefix() + owner + ".json";
+    }
+
     /** Prefix of the leases of jobs a stage is running now (one small object per running job). */
     public static String leasePrefix(String stage) {
         return "leases/" + stage + "/";

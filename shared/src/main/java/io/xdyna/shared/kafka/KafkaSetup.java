@@ -30,6 +30,8 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The one place that decides how our Kafka clients and topics are configured.
@@ -197,6 +199,19 @@ public final class KafkaSetup {
         return Admin.create(secured(p, AdminClientConfig.configNames()));
     }
 
+    /** Whether the topic exists (false also when the broker cannot say within 30 s). */
+    public static boolean topicExists(String bootstrap, String topic) {
+        try (Admin admin = admin(bootstrap)) {
+            return admin.listTopics().names().get(30, TimeUnit.SECONDS).contains(topic);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (ExecutionException | TimeoutException e) {
+            LOG.warn("cannot list topics to look for {}: {}", topic, e.toString());
+            return false;
+        }
+    }
+
     /**
      * Share groups start at the latest offset unless told otherwise, which would silently skip every
      * job queued before the first consumer joined. Sets {@code share.auto.offset.reset=earliest} (and
@@ -240,10 +255,10 @@ public final class KafkaSetup {
             Set<String> existing = admin.listTopics().names().get();
             List<NewTopic> wanted = new ArrayList<>();
             for (String t : List.of(topics.requests(), topics.conditions(), topics.frames(), topics.results(),
-                    topics.deadLetter())) {
+                    topics.deadLetter(), topics.animatorTasks())) {
                 if (!existing.contains(t)) {
-                    wanted.add(new NewTopic(t, t.equals(topics.conditions()) ? QUEUE_PARTITIONS : partitions,
-                            replication));
+                    boolean queue = t.equals(topics.conditions()) || t.equals(topics.animatorTasks());
+                    wanted.add(new NewTopic(t, queue ? QUEUE_PARTITIONS : partitions, replication));
                 }
             }
             if (existing.contains(topics.conditions())) {
