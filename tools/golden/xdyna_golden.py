@@ -62,6 +62,14 @@ COND_EMBED = (16, 32, 32, 32)  # ControlNet condition embedding widths (SD-1.5: 
 TEXT_DIM = 32                 # cross-attention width (SD-1.5: 768)
 VISION_DIM = 24               # CLIP vision hidden size of the stand-in (ViT-H: 1280)
 WEIGHT_SEED = 20250105
+# The S-Face ControlNet's condition path, woken at 0.05*randn like every zero-initialised parameter, then
+# multiplied: its condition embedding's output convolution by FACE_WAKE_COND, its zero convolutions (the
+# residual outputs) by FACE_WAKE_OUT. At 1 and 1 the net barely responded to its maps: swapping face-local
+# and face-global moved the latents by 1.3e-4 against the test's 1e-4. Measured on face-close-up (18
+# frames, X-Dyna's own run swapped vs not, latents after the first step): 10/1 2.0e-3, 10/10 5.2e-3
+# (Java), 40/10 1.8e-2, 100/10 2.8e-2. Applied after all draws: every other module keeps its weights.
+FACE_WAKE_COND = 40.0
+FACE_WAKE_OUT = 10.0
 WIDTH, HEIGHT = 128, 128      # multiples of sizeMultiple (64); latents 16 x 16. At 64 x 128 the lowest
                               # level is 2 x 1: X-Dyna's GroupNorm(32) on 32 channels then normalises
                               # groups of 2 values, and one float32 ulp at the input moved the output
@@ -77,6 +85,11 @@ CASES = [
     # prompt != negative prompt: the ControlNets' two guidance halves differ; a portrait 3:4 upload
     dict(name="two-prompts", frames=20, steps=2, prompt="a woman dancing", negative="blurry low quality",
          offsets=[11, 2], upload=(96, 128), draw_seed=202),
+    # the face maps matter: a square close-up upload whose face fills the frame, the global map the whole
+    # face box (most of the frame), the local map large eye and mouth patches; 30 frames (3 windows per
+    # step: window batches of 2 + 1 and of 3 in the Java test); prompt != negative prompt
+    dict(name="face-close-up", frames=30, steps=2, prompt="a smiling face", negative="blurry",
+         offsets=[3, 9], upload=(128, 128), draw_seed=303, closeup=True),
 ]
 
 
@@ -262,6 +275,12 @@ class TinyXdyna:
                       self.text_encoder, self.image_encoder):
             _wake_zero_params(model, g)
             model.eval()
+        with torch.no_grad():  # after all draws: only the S-Face ControlNet's condition path changes
+            for name, param in self.controlnet_face.named_parameters():
+                if name.startswith("controlnet_cond_embedding.conv_out."):
+                    param.mul_(FACE_WAKE_COND)
+                elif name.startswith(("controlnet_down_blocks.", "controlnet_mid_block.")):
+                    param.mul_(FACE_WAKE_OUT)
         self.tokenizer_json = tokenizer_json
         sched = self.config["noise_scheduler_kwargs"]
         self.dims = dict(E.StandinSource().dims)
@@ -277,6 +296,7 @@ class TinyXdyna:
         })
         self.provenance = {"kind": "tiny X-Dyna classes with seeded random weights (tools/golden/xdyna_golden.py)",
                            "xdynaCommit": XDYNA_COMMIT, "weightSeed": WEIGHT_SEED,
+                           "faceWake": {"condEmbeddingOut": FACE_WAKE_COND, "zeroConvolutions": FACE_WAKE_OUT},
                            "channels": list(CHANNELS), "textDim": TEXT_DIM}
 
     def parameter_counts(self):
@@ -324,11 +344,20 @@ class TinyXdyna:
 
 # ---- synthetic inputs -----------------------------------------------------------------------------
 
-def synthetic_upload(w, h, seed):
-    """A "photo": smooth gradients, a skin-coloured head and a coloured torso, some texture; uint8 RGB."""
+def synthetic_upload(w, h, seed, closeup=False):
+    """A "photo": smooth gradients, a skin-coloured head and a coloured torso, some texture; uint8 RGB.
+    ``closeup``: a face filling the frame, with dark eyes and a red mouth."""
     rng = np.random.default_rng(seed)
     y, x = np.mgrid[0:h, 0:w].astype(np.float64)
     img = np.stack([40 + 150 * y / h, 90 + 60 * np.sin(x / w * 6.0), 200 - 150 * y / h], axis=-1)
+    if closeup:
+        head = ((x - w / 2) / (w * 0.42)) ** 2 + ((y - h / 2) / (h * 0.47)) ** 2 < 1
+        img[head] = (230, 190, 160)
+        for ex in (0.31, 0.69):
+            img[((x - w * ex) / (w * 0.09)) ** 2 + ((y - h * 0.34) / (h * 0.05)) ** 2 < 1] = (40, 30, 30)
+        img[(abs(x - w / 2) < w * 0.15) & (abs(y - h * 0.72) < h * 0.04)] = (170, 40, 60)
+        img += rng.normal(0, 6, img.shape)
+        return np.clip(np.rint(img), 0, 255).astype(np.uint8)
     cx, cy = w / 2, h * 0.3
     head = ((x - cx) / (w * 0.12)) ** 2 + ((y - cy) / (h * 0.14)) ** 2 < 1
     img[head] = (230, 190, 160)
@@ -364,6 +393,22 @@ def synthetic_face_maps(i, w, h, upload_prepared):
     for (px, py) in ((w // 2 - 6 + ox, h // 5 + 8), (w // 2 + 6 + ox, h // 5 + 8), (w // 2 + ox, h // 5 + 18)):
         local[py - 3:py + 3, px - 3:px + 3] = upload_prepared[py - 3:py + 3, px - 3:px + 3]
     local[0, 0] = (255, 255, 255) if i == 0 else local[0, 0]  # a 255 somewhere: range 0..255 over the clip
+    return local, glob
+
+
+def closeup_face_maps(i, w, h, upload_prepared):
+    """S-Face maps of a face that fills the frame: global = the face box (about 80% of the frame),
+    local = large eye and mouth patches; the face moves a pixel per frame."""
+    local = np.zeros((h, w, 3), np.uint8)
+    glob = np.zeros((h, w, 3), np.uint8)
+    ox = (i % 5) - 2
+    x0, x1 = w // 9 + ox, w - w // 9 + ox
+    glob[h // 16:h - h // 16, x0:x1] = upload_prepared[h // 16:h - h // 16, x0:x1]
+    for (px, py, rw, rh) in ((w * 31 // 100 + ox, h * 34 // 100, w // 9, h // 14),
+                             (w * 69 // 100 + ox, h * 34 // 100, w // 9, h // 14),
+                             (w // 2 + ox, h * 72 // 100, w // 5, h // 12)):
+        local[py - rh:py + rh, px - rw:px + rw] = upload_prepared[py - rh:py + rh, px - rw:px + rw]
+    local[0, 0] = (255, 255, 255) if i == 0 else local[0, 0]
     return local, glob
 
 
@@ -458,7 +503,8 @@ def run_case(case, nets, xdyna, data_out, mean, std, step_times=None):
 
     # -- inputs: the upload and its preparation as inference_xdyna.py does it --------------------------
     uw, uh = case["upload"]
-    upload = synthetic_upload(uw, uh, case["draw_seed"])
+    upload = synthetic_upload(uw, uh, case["draw_seed"], case.get("closeup", False))
+    face_maps = closeup_face_maps if case.get("closeup") else synthetic_face_maps
     upload_file = rec.png("upload", upload)
     upload_path = os.path.join(out, upload_file)
     imread_resize_crop = load_function(os.path.join(xdyna, "animatediff", "utils", "util.py"),
@@ -473,7 +519,7 @@ def run_case(case, nets, xdyna, data_out, mean, std, step_times=None):
     poses, locals_, globals_ = [], [], []
     for i in range(frames):
         poses.append(synthetic_pose(i, WIDTH, HEIGHT))
-        lo, gl = synthetic_face_maps(i, WIDTH, HEIGHT, image)
+        lo, gl = face_maps(i, WIDTH, HEIGHT, image)
         locals_.append(lo)
         globals_.append(gl)
         rec.png(f"pose_{i:02d}", poses[-1])
@@ -633,6 +679,7 @@ def main(argv=None):
     p.add_argument("--skip-export", action="store_true", help="keep the existing bundle (debugging)")
     p.add_argument("--no-repeat", action="store_true", help="run each case once (debugging; the data is checked by "
                                                              "the Java test only)")
+    p.add_argument("--case", help="internal: run this one case in this process into --data-out, nothing else")
     args = p.parse_args(argv)
     torch.set_num_threads(1)  # one thread: the same reduction order on every machine
     xdyna, digest = setup_imports(os.path.abspath(args.sources))
@@ -640,6 +687,9 @@ def main(argv=None):
     from make_animator_bundle import clip_tokenizer_json
     from bundle_io import CLIP_MEAN, CLIP_STD
     nets = TinyXdyna(xdyna, clip_tokenizer_json())
+    if args.case:
+        run_case(next(c for c in CASES if c["name"] == args.case), nets, xdyna, args.data_out, CLIP_MEAN, CLIP_STD)
+        return 0
     counts = nets.parameter_counts()
     log(f"parameters: {counts}")
     if not args.skip_export:
@@ -650,15 +700,35 @@ def main(argv=None):
                           force=True)
     os.makedirs(args.data_out, exist_ok=True)
     cases = []
+
+    def run_in_own_process(name, out):
+        # Every run in a fresh interpreter: while choosing FACE_WAKE_*, a second pipeline run in the same
+        # process gave NaN (all frames, from the first step) in 4 of 7 tries, a first run in a fresh
+        # process in 2 of 14; forward hooks added to find the module made it go away, cause unknown. A
+        # run with NaN is run again; finite runs of a case have always agreed bit for bit.
+        import subprocess
+        cmd = [sys.executable, os.path.abspath(__file__), "--sources", args.sources, "--data-out", out,
+               "--case", name]
+        for attempt in range(1, 6):
+            if subprocess.call(cmd) != 0:
+                raise SystemExit(f"case {name} failed")
+            folder = os.path.join(out, name)
+            bad = [f for f in sorted(os.listdir(folder)) if f.endswith(".f32")
+                   and not np.isfinite(np.fromfile(os.path.join(folder, f), dtype="<f4")).all()]
+            if not bad:
+                return
+            # a transient NaN (see above): run again; the repeat check still insists on two equal runs
+            log(f"case {name}: NaN in {bad[:3]} (run {attempt}), running it again")
+        raise SystemExit(f"case {name}: NaN in 5 runs")
     for case in CASES:
-        run_case(case, nets, xdyna, args.data_out, CLIP_MEAN, CLIP_STD)
+        run_in_own_process(case["name"], args.data_out)
         if args.no_repeat:
             cases.append(case["name"])
             continue
-        # Run it again and insist on the same bits: a run on this machine once gave NaN in one UNet
-        # call that no rerun reproduced, so nothing is written that two runs do not agree on.
+        # Run it again and insist on the same bits (and on finite values): nothing is written that two
+        # runs do not agree on.
         repeat = os.path.join(args.data_out, ".repeat")
-        run_case(case, nets, xdyna, repeat, CLIP_MEAN, CLIP_STD)
+        run_in_own_process(case["name"], repeat)
         compare_runs(os.path.join(args.data_out, case["name"]), os.path.join(repeat, case["name"]))
         shutil.rmtree(repeat)
         cases.append(case["name"])

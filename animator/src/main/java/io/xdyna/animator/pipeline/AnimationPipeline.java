@@ -21,6 +21,7 @@ import io.xdyna.contract.job.JobFailure;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 
 /**
@@ -37,6 +38,7 @@ public final class AnimationPipeline {
     private final DdimScheduler scheduler;
     private final Function<AnimationRequest, JobDraws> draws;
     private final Function<AnimationRequest, float[]> clipPixels;
+    private final BiFunction<String, ControlledDenoiser.NetworkCall, ControlledDenoiser.NetworkCall> calls;
 
     public AnimationPipeline(AnimatorModels models, PipelineOptions options) {
         this(models, options, r -> JobDraws.seeded(r.seed()), null);
@@ -49,6 +51,17 @@ public final class AnimationPipeline {
      */
     public AnimationPipeline(AnimatorModels models, PipelineOptions options, Function<AnimationRequest, JobDraws> draws,
             Function<AnimationRequest, float[]> clipPixels) {
+        this(models, options, draws, clipPixels, (role, call) -> call);
+    }
+
+    /**
+     * As above, and each denoising network call (role {@code unet}, {@code controlnet_pose},
+     * {@code controlnet_face}) passed through {@code calls}: the golden test's mutation seam.
+     */
+    AnimationPipeline(AnimatorModels models, PipelineOptions options, Function<AnimationRequest, JobDraws> draws,
+            Function<AnimationRequest, float[]> clipPixels,
+            BiFunction<String, ControlledDenoiser.NetworkCall, ControlledDenoiser.NetworkCall> calls) {
+        this.calls = Objects.requireNonNull(calls, "calls");
         this.models = models;
         this.manifest = models.manifest();
         this.options = options;
@@ -244,9 +257,13 @@ public final class AnimationPipeline {
      */
     public Denoiser denoiser(Prepared p, boolean reuseControlNet) {
         boolean share = reuseControlNet && p.request.prompt().equals(p.request.negativePrompt());
-        return new ControlledDenoiser(models.network("unet"), models.network("controlnet_pose"),
-                p.request.faceControl() ? models.network("controlnet_face") : null, p.unetEmb, p.textUncond,
+        return new ControlledDenoiser(call("unet"), call("controlnet_pose"),
+                p.request.faceControl() ? call("controlnet_face") : null, p.unetEmb, p.textUncond,
                 p.textCond, p.conditions, share);
+    }
+
+    private ControlledDenoiser.NetworkCall call(String role) {
+        return calls.apply(role, models.network(role)::forward);
     }
 
     /**

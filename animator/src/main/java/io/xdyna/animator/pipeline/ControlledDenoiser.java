@@ -7,7 +7,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.NDScope;
-import io.xdyna.animator.model.Network;
 import io.xdyna.animator.sampling.Denoiser;
 import java.util.List;
 
@@ -21,9 +20,18 @@ import java.util.List;
  * each ControlNet runs once on {@code |w|} frames and its result serves both halves.
  */
 final class ControlledDenoiser implements Denoiser {
-    private final Network unet;
-    private final Network pose;
-    private final Network face;
+    /**
+     * One network's forward call ({@code Network::forward}); the golden test wraps it to make
+     * deliberate wiring mistakes and show that they fail.
+     */
+    @FunctionalInterface
+    interface NetworkCall {
+        NDList forward(NDList inputs);
+    }
+
+    private final NetworkCall unet;
+    private final NetworkCall pose;
+    private final NetworkCall face;
     private final NDArray unetEmb;
     private final NDArray textUncond;
     private final NDArray textCond;
@@ -36,7 +44,7 @@ final class ControlledDenoiser implements Denoiser {
      * @param textCond {@code [1,77,D]} of the prompt
      * @param conditions the pose (and face) conditions, prepared per call for the call's frames
      */
-    ControlledDenoiser(Network unet, Network pose, Network face, NDArray unetEmb, NDArray textUncond,
+    ControlledDenoiser(NetworkCall unet, NetworkCall pose, NetworkCall face, NDArray unetEmb, NDArray textUncond,
             NDArray textCond, WindowConditions conditions, boolean shareHalves) {
         this.unet = unet;
         this.pose = pose;

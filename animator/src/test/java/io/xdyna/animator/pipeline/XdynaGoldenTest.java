@@ -1,13 +1,18 @@
 package io.xdyna.animator.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.xdyna.animator.model.AnimatorModels;
+import io.xdyna.animator.sampling.ContextWindows;
+import io.xdyna.animator.sampling.SamplingCancelledException;
 import io.xdyna.animator.sampling.SamplingListener;
 import io.xdyna.animator.support.TestBundles;
 import java.io.IOException;
@@ -18,12 +23,14 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.BiFunction;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -42,10 +49,10 @@ import org.junit.jupiter.params.provider.MethodSource;
  * round the last bits differently (oneDNN / MKL pick kernels by CPU and shape). A last-bit
  * difference in one network call grows by the guidance scale (7.5) and through the DDIM steps, so
  * latents are compared at {@value #LATENT_TOL} relative to max(1, |x|) (measured on a 2-core AVX-512
- * machine: 2.3e-5 and 2.4e-5 after the first step and at the end). Deliberate wiring mistakes move
- * the latents after the first step by: ControlNet text halves swapped 0.14, the zero reference
- * frame of the residuals moved to the end 2.5, face-local and face-global swapped only 1.25e-4 (the
- * tiny random S-Face ControlNet barely depends on its mostly black maps; see the animator README).
+ * machine: 1.5e-5 to 2.1e-5 after the first step and at the end, one or several windows per call).
+ * {@link #deliberateMistakesFail} makes the deliberate wiring mistakes of issue 11 in the real pipeline
+ * and requires each to miss by at least {@value #MUTATION_MARGIN} tolerances (measured after the first
+ * step: face maps swapped 1.5e-2, ControlNet text halves swapped 0.21, zero reference frame moved 3.8).
  * Frames: within one 8-bit level (the truncation to 8 bits turns any tiny difference at a level
  * boundary into one level; measured: 1).
  */
@@ -53,6 +60,8 @@ class XdynaGoldenTest {
     static final double EMBEDDING_TOL = 1e-5;
     static final double LATENT_TOL = 1e-4;
     static final int FRAME_LEVELS = 1;
+    /** A deliberate mistake must miss by at least this many tolerances (orders of magnitude, not a hair). */
+    static final double MUTATION_MARGIN = 100;
     private static final Path DATA = TestBundles.repoRoot().resolve("animator/src/test/resources/xdyna-golden");
     private static AnimatorModels models;
 
@@ -68,14 +77,38 @@ class XdynaGoldenTest {
         }
     }
 
-    static Stream<Arguments> cases() throws IOException {
+    static List<String> names() throws IOException {
         JsonNode golden = new ObjectMapper().readTree(DATA.resolve("golden.json").toFile());
-        List<Arguments> out = new ArrayList<>();
+        List<String> out = new ArrayList<>();
         String only = System.getProperty("xdyna.golden.case", "");
         for (JsonNode name : golden.path("cases")) {
             if (only.isEmpty() || only.equals(name.asText())) {
-                out.add(Arguments.of(name.asText(), 1)); // X-Dyna: context_batch_size 1
+                out.add(name.asText());
             }
+        }
+        return out;
+    }
+
+    /** Every case one window per call (X-Dyna: context_batch_size 1). */
+    static Stream<Arguments> cases() throws IOException {
+        return names().stream().map(name -> Arguments.of(name, 1));
+    }
+
+    /**
+     * Every case with several windows per call (XDYNA_WINDOW_BATCH): all of a step's windows in one
+     * call, and 2 per call where a step has more than 2 (a full and a partial batch). X-Dyna's pipeline
+     * at the pinned commit asserts one window per call ({@code assert len(context) == 1} under its
+     * {@code context_batch_size} loop), so the reference is its one-window run, at the same tolerance.
+     */
+    static Stream<Arguments> batchedCases() throws IOException {
+        List<Arguments> out = new ArrayList<>();
+        for (String name : names()) {
+            int frames = new Case(DATA.resolve(name)).meta.path("pose").size(); // "frames" lists the PNGs
+            int perStep = ContextWindows.uniform(frames, 0).size();
+            if (perStep > 2) {
+                out.add(Arguments.of(name, 2));
+            }
+            out.add(Arguments.of(name, perStep));
         }
         return out.stream();
     }
@@ -84,7 +117,19 @@ class XdynaGoldenTest {
     @MethodSource("cases")
     @DisplayName("X-Dyna's pipeline on tiny-xdyna-ref with the same draws: same latents, frames within one level")
     void matchesXdynasOwnPipeline(String name, int windowBatch) throws Exception {
-        Case c = new Case(DATA.resolve(name));
+        matches(name, windowBatch);
+    }
+
+    @ParameterizedTest(name = "{0}, {1} windows per call")
+    @MethodSource("batchedCases")
+    @DisplayName("Several context windows per network call: X-Dyna's one-window latents and frames, same tolerance")
+    void batchedWindowsMatchXdynasOwnPipeline(String name, int windowBatch) throws Exception {
+        matches(name, windowBatch);
+    }
+
+    private void matches(String caseName, int windowBatch) throws Exception {
+        Case c = new Case(DATA.resolve(caseName));
+        String name = windowBatch == 1 ? caseName : caseName + " (" + windowBatch + " windows per call)";
         AnimationRequest r = c.request();
         assertThat(models.tokenizer().encode(r.prompt())).as("prompt token ids").containsExactly(c.ids("tokenIdsCond"));
         assertThat(models.tokenizer().encode(r.negativePrompt())).as("negative prompt token ids")
@@ -93,6 +138,7 @@ class XdynaGoldenTest {
         AnimationPipeline pipeline = new AnimationPipeline(models, new PipelineOptions(true, 0, windowBatch),
                 req -> c.draws(), req -> c.floats("clip_pixels"));
         try (AnimationPipeline.Prepared p = pipeline.prepare(r)) {
+            assertThat(p.windowBatch()).as("windows per call").isEqualTo(windowBatch);
             assertClose(name + ": text embedding (prompt)", p.textCond, c.floats("text_cond"), EMBEDDING_TOL);
             assertClose(name + ": text embedding (negative prompt)", p.textUncond, c.floats("text_uncond"),
                     EMBEDDING_TOL);
@@ -129,6 +175,95 @@ class XdynaGoldenTest {
         }
     }
 
+    /**
+     * The deliberate wiring mistakes of issue 11, each made by wrapping one network call of the real
+     * pipeline, and the case that shows it (the text halves differ only when prompt != negative prompt;
+     * the face maps matter most where they are large and unlike each other).
+     */
+    enum Mutation {
+        /** The S-Face ControlNet's condition given as global then local maps (X-Dyna: local, global). */
+        FACE_MAPS_SWAPPED("face-close-up"),
+        /** The ControlNets' text embeddings in (cond, uncond) order (X-Dyna: uncond, cond). */
+        GUIDANCE_HALVES_SWAPPED("two-prompts"),
+        /** The residuals' zero reference frame at the end instead of at frame 0. */
+        ZERO_REFERENCE_FRAME_MOVED("same-prompt");
+
+        final String goldenCase;
+
+        Mutation(String goldenCase) {
+            this.goldenCase = goldenCase;
+        }
+
+        ControlledDenoiser.NetworkCall wrap(String role, ControlledDenoiser.NetworkCall call) {
+            return switch (this) {
+                case FACE_MAPS_SWAPPED -> !role.equals("controlnet_face") ? call : in -> {
+                    NDArray cond = in.get(3);
+                    return call.forward(replace(in, 3, NDArrays.concat(new NDList(
+                            cond.get(new NDIndex(":, 3:6")), cond.get(new NDIndex(":, 0:3"))), 1)));
+                };
+                case GUIDANCE_HALVES_SWAPPED -> !role.startsWith("controlnet") ? call : in -> {
+                    NDArray text = in.get(2); // [(window, half, frame), 77, D]
+                    long[] ts = text.getShape().getShape();
+                    int n = ContextWindows.CONTEXT_FRAMES;
+                    NDArray halves = text.reshape(ts[0] / (2L * n), 2, n, ts[1], ts[2]);
+                    NDArray swapped = NDArrays.concat(new NDList(halves.get(new NDIndex(":, 1:2")),
+                            halves.get(new NDIndex(":, 0:1"))), 1).reshape(ts);
+                    return call.forward(replace(in, 2, swapped));
+                };
+                case ZERO_REFERENCE_FRAME_MOVED -> !role.equals("unet") ? call : in -> {
+                    NDList moved = new NDList(in.subNDList(0, 3));
+                    for (NDArray r : in.subNDList(3)) { // [2K, C, 1+n, h', w']
+                        moved.add(NDArrays.concat(new NDList(r.get(new NDIndex(":, :, 1:")),
+                                r.get(new NDIndex(":, :, 0:1"))), 2));
+                    }
+                    return call.forward(moved);
+                };
+            };
+        }
+
+        private static NDList replace(NDList in, int index, NDArray value) {
+            NDList out = new NDList(in);
+            out.set(index, value);
+            return out;
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(Mutation.class)
+    @DisplayName("A deliberate wiring mistake misses X-Dyna's latents after the first step by far more than the tolerance")
+    void deliberateMistakesFail(Mutation mutation) throws Exception {
+        String name = mutation.goldenCase;
+        assumeTrue(names().contains(name), "case " + name + " selected");
+        Case c = new Case(DATA.resolve(name));
+        BiFunction<String, ControlledDenoiser.NetworkCall, ControlledDenoiser.NetworkCall> calls = mutation::wrap;
+        AnimationPipeline pipeline = new AnimationPipeline(models, new PipelineOptions(true, 0, 1), req -> c.draws(),
+                req -> c.floats("clip_pixels"), calls);
+        float[][] afterFirst = new float[1][];
+        try (AnimationPipeline.Prepared p = pipeline.prepare(c.request())) {
+            pipeline.sample(p, pipeline.initialLatents(p), 0, new SamplingListener() {
+                @Override
+                public void onStep(int stepIndex, int steps, NDArray latents) {
+                    if (stepIndex == 0) {
+                        afterFirst[0] = latents.toType(DataType.FLOAT32, false).toFloatArray();
+                    }
+                }
+
+                @Override
+                public boolean cancelled() {
+                    return afterFirst[0] != null; // the first step is all this test compares
+                }
+            });
+        } catch (SamplingCancelledException stoppedAfterTheFirstStep) {
+            // expected
+        }
+        assertThat(afterFirst[0]).as("latents after the first step").isNotNull();
+        double miss = maxRelative(afterFirst[0], c.floats("latents_step0"));
+        System.out.printf("golden %s, %s: latents after the first step miss X-Dyna's by %.3g (%.0fx the tolerance)%n",
+                name, mutation, miss, miss / LATENT_TOL);
+        assertThat(miss).as(mutation + " on " + name + ": max relative difference after the first step")
+                .isGreaterThanOrEqualTo(MUTATION_MARGIN * LATENT_TOL);
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     @DisplayName("ClipImagePreprocess of the original upload gives X-Dyna's CLIP input within one 8-bit level")
@@ -160,6 +295,16 @@ class XdynaGoldenTest {
     }
 
     /** |actual - expected| <= tol * max(1, |expected|) everywhere; the message names the worst element. */
+    static double maxRelative(float[] actual, float[] expected) {
+        assertThat(actual).as("element count").hasSize(expected.length);
+        double worst = 0;
+        for (int i = 0; i < expected.length; i++) {
+            double err = Math.abs((double) actual[i] - expected[i]) / Math.max(1.0, Math.abs(expected[i]));
+            worst = Double.isNaN(err) ? Double.POSITIVE_INFINITY : Math.max(worst, err);
+        }
+        return worst;
+    }
+
     static void assertWithin(String what, float[] actual, float[] expected, double tol) {
         assertThat(actual).as(what + ": element count").hasSize(expected.length);
         double worst = 0;
