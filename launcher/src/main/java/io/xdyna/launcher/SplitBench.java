@@ -113,6 +113,12 @@ final class SplitBench {
             System.out.printf("coordinator share of the split step time: %.0f%% running its own networks, %.0f%%"
                     + " offering, waiting and reading results%n", 100 * ownCompute / splitStep,
                     100 * (1 - ownCompute / splitStep));
+            int batchesPerStep = (int) Math.round((helperBatches + ownBatches) / steps);
+            double soloPerBatch = one.stepSeconds() / Math.max(1, batchesPerStep);
+            double pairPerBatch = two.sum("xdyna_animator_split_coordinator_compute_seconds_sum") / Math.max(1, ownBatches);
+            System.out.printf("network time per batch on the coordinator: %.2f s alone, %.2f s beside a busy helper"
+                    + " (%+.0f%%: what two busy cores of this machine cost each other)%n", soloPerBatch, pairPerBatch,
+                    100 * (pairPerBatch / soloPerBatch - 1));
             System.out.printf("frames identical bit for bit: %s%n", same);
             return same ? 0 : 1;
         }
@@ -144,6 +150,10 @@ final class SplitBench {
                 count += value(m, timer + "_count", null);
             }
             return count == 0 ? Double.NaN : sum / count;
+        }
+
+        double sum(String name) {
+            return metrics.stream().mapToDouble(m -> value(m, name, null)).sum();
         }
 
         double metric(String name, String tagValue) {
