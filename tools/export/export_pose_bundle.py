@@ -9,8 +9,8 @@
 Both graphs are checked with ``onnx`` before anything is written: the detector must take
 [1,3,640,640] and give [1,8400,85] (YOLOX-L, 80 COCO classes); the pose model must take
 [1,3,384,288] and give simcc_x [1,133,576] and simcc_y [1,133,768] (DWPose-L whole body, SimCC
-split ratio 2). A symbolic batch dimension is accepted (and reported); every other dimension
-must match.
+split ratio 2). A symbolic batch dimension is accepted (and reported: the pose extractor then
+runs several frames per network call, XDYNA_POSE_BATCH); every other dimension must match.
 """
 import argparse
 import os
@@ -62,7 +62,8 @@ def _matches(actual, expected, what, notes, symbolic_ok=False):
             continue
         if not isinstance(a, int) and (i == 0 or symbolic_ok):
             if i == 0:
-                notes.append(f"{what}: symbolic batch dimension {a!r} (the bundle runs it with 1)")
+                notes.append(f"{what}: symbolic batch dimension {a!r}"
+                             " (the extractor batches frames on it: XDYNA_POSE_BATCH)")
             else:
                 unresolved = True
             continue

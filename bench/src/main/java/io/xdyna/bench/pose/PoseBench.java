@@ -15,12 +15,15 @@ import io.xdyna.pose.skeleton.Keypoint;
 import io.xdyna.pose.skeleton.PersonPose;
 import io.xdyna.pose.video.FrameSelection;
 import io.xdyna.pose.video.VideoDecoder;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 
 /**
@@ -98,11 +101,20 @@ public final class PoseBench {
     }
 
     /**
-     * {@code stage BUNDLE [video] [frames] [width] [height] [k,k,...]}: frames per second of the whole pose stage
-     * ({@code ConditionPipeline}: decode, crop and resize, detection, pose, face maps, drawing, PNG/JPEG
-     * encoding, the preview video; conditions go to a sink that drops them), with face control, on
+     * {@code stage BUNDLE [video] [frames] [width] [height] [k,k,...] [modes]}: frames per second of the whole
+     * pose stage ({@code ConditionPipeline}: decode, crop and resize, detection, pose, face maps, drawing,
+     * PNG/JPEG encoding, the preview video; conditions go to a sink that drops them), with face control, on
      * BUNDLE (e.g. the real-size random-weight bundle of tools/fixtures/make_pose_bundle_realsize.py),
-     * once per detector interval k ({@code XDYNA_POSE_DET_EVERY}; default "1"), in one run.
+     * once per detector interval k ({@code XDYNA_POSE_DET_EVERY}; default "1") and mode, in one run.
+     * Modes (default "before,after"): {@code before} = the stage as it was (ONNX Runtime's default threads,
+     * one frame per network call, decoding on the networks' thread); {@code after} = the service's defaults
+     * (intra-op threads = the cores, {@code XDYNA_POSE_BATCH} 8 frames per call where the networks take a
+     * dynamic batch, decoding 16 frames ahead on a thread of its own, idle ONNX Runtime threads sleeping
+     * instead of spinning); {@code tN}, {@code bN}, {@code aN}
+     * joined by '+' (e.g. {@code t2+b1+a0+s0}) set threads, batch, decode-ahead and ONNX Runtime's spinning (s1 = on, its
+     * default; s0 = off) one by one. The runs
+     * alternate modes for each k, so both sides see the same machine load; the conditions of each run are
+     * compared with the first mode's at the same k (identical expected at k = 1).
      */
     static int stage(String[] args) throws Exception {
         Path bundle = Path.of(args.length > 0 ? args[0] : "pretrained_weights/tiny-dwpose");
@@ -111,41 +123,127 @@ public final class PoseBench {
         int w = args.length > 3 ? Integer.parseInt(args[3]) : 512;
         int h = args.length > 4 ? Integer.parseInt(args[4]) : 896;
         String[] ks = (args.length > 5 ? args[5] : "1").split(",");
+        String[] modes = (args.length > 6 ? args[6] : "before,after").split(",");
         Path reference = video.resolveSibling(video.getFileName().toString().replace("_driving.mp4", "_reference.jpg"));
         JobParams params = new JobParams(w, h, frames, 1, null, 1, null, null,
                 null, null, true, null);
-        long[] bytes = {0};
-        ConditionSink drop = new ConditionSink() {
-            @Override
-            public void put(String key, byte[] data, String contentType) {
-                bytes[0] += data.length;
-            }
-
-            @Override
-            public void putFile(String key, Path file, String contentType) {
-            }
-        };
         int cores = Runtime.getRuntime().availableProcessors();
-        try (DwPose dw = DwPose.load(
-                PoseBundle.load(bundle))) {
-            double first = 0;
+        PoseBundle b = PoseBundle.load(bundle);
+        List<DwPose> models = new ArrayList<>();
+        List<Integer> aheads = new ArrayList<>();
+        try {
+            for (String mode : modes) {
+                Object[] m = mode(mode.trim(), cores);
+                models.add(DwPose.load(b, (DwPose.Options) m[0]));
+                aheads.add((Integer) m[1]);
+            }
+            System.out.printf(Locale.ROOT, "pose stage on %s (%s), %s, %d frames at %dx%d with face maps, %d cores,"
+                    + " load average %.2f at start%n", bundle, b.modelId(), video.getFileName(), frames, w, h, cores,
+                    ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+            byte[] ref = Files.readAllBytes(reference);
+            int failures = 0;
             for (String kText : ks) {
                 int k = Integer.parseInt(kText.trim());
-                ConditionPipeline pipeline = new ConditionPipeline(dw,
-                        VideoDecoder.DEFAULT_MAX_SIDE, false, k);
-                Path work = Files.createTempDirectory("pose-stage");
-                byte[] ref = Files.readAllBytes(reference);
-                long t0 = System.nanoTime();
-                var summary = pipeline.run("bench", ref, video, null, params, work, drop, (f, m) -> { });
-                double s = (System.nanoTime() - t0) / 1e9;
-                Files.deleteIfExists(work);
-                double fps = summary.frameCount() / s;
-                first = first == 0 ? fps : first;
-                System.out.printf(Locale.ROOT, "pose stage on %s (%s), %s, %d frames at %dx%d with face maps,"
-                        + " detector every %d frame(s): %.2f s, %.3f fps on %d cores = %.4f fps per core"
-                        + " (reference image included); %.2fx the first line%n", bundle, dw.bundle().modelId(),
-                        video.getFileName(), summary.frameCount(), w, h, k, s, fps, cores, fps / cores, fps / first);
+                double first = 0;
+                Map<String, byte[]> firstOut = null;
+                for (int m = 0; m < modes.length; m++) {
+                    DwPose dw = models.get(m);
+                    ConditionPipeline pipeline = new ConditionPipeline(dw, VideoDecoder.DEFAULT_MAX_SIDE, false, k,
+                            aheads.get(m));
+                    Map<String, byte[]> objects = new HashMap<>();
+                    ConditionSink keep = new ConditionSink() {
+                        @Override
+                        public synchronized void put(String key, byte[] data, String contentType) {
+                            objects.put(key, data);
+                        }
+
+                        @Override
+                        public void putFile(String key, Path file, String contentType) {
+                        }
+                    };
+                    Path work = Files.createTempDirectory("pose-stage");
+                    long cpu0 = processCpuNanos();
+                    long t0 = System.nanoTime();
+                    var summary = pipeline.run("bench", ref, video, null, params, work, keep, (f, msg) -> { });
+                    double s = (System.nanoTime() - t0) / 1e9;
+                    double cpu = (processCpuNanos() - cpu0) / 1e9;
+                    Files.deleteIfExists(work);
+                    double fps = summary.frameCount() / s;
+                    first = first == 0 ? fps : first;
+                    String same = "";
+                    if (firstOut == null) {
+                        firstOut = objects;
+                    } else {
+                        int differ = 0;
+                        for (var e : firstOut.entrySet()) {
+                            if (!Arrays.equals(e.getValue(), objects.get(e.getKey()))) {
+                                differ++;
+                            }
+                        }
+                        for (String key : objects.keySet()) {
+                            differ += firstOut.containsKey(key) ? 0 : 1;
+                        }
+                        same = differ == 0 ? "; conditions identical to " + modes[0]
+                                : "; " + differ + " of " + firstOut.size() + " condition objects differ from " + modes[0];
+                        if (differ != 0 && k == 1) {
+                            failures++;
+                        }
+                    }
+                    System.out.printf(Locale.ROOT, "k=%d %-8s (%s, threads %s, frames per call det %d / pose %d,"
+                            + " decode ahead %d%s): %.2f s, %.3f fps = %.4f fps per core, %.2f CPU s per frame"
+                            + " (reference image included); %.2fx %s%s%n", k, modes[m], dw.device(),
+                            threads(modes[m], cores), dw.detectorBatch(), dw.poseBatch(), aheads.get(m),
+                            ((DwPose.Options) mode(modes[m], cores)[0]).spin() ? "" : ", not spinning", s, fps,
+                            fps / cores, cpu / summary.frameCount(), fps / first, modes[0], same);
+                }
             }
+            System.out.printf(Locale.ROOT, "load average %.2f at the end%n",
+                    ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+            if (failures > 0) {
+                System.out.println("at k=1 the modes must give identical conditions: " + failures + " run(s) did not");
+                return 1;
+            }
+        } finally {
+            for (DwPose d : models) {
+                d.close();
+            }
+        }
+        return 0;
+    }
+
+    /** {@code {DwPose.Options, decodeAhead}} of a mode name. */
+    static Object[] mode(String mode, int cores) {
+        if (mode.equals("before")) {
+            return new Object[] {DwPose.Options.legacy(), 0};
+        }
+        if (mode.equals("after")) {
+            return new Object[] {DwPose.Options.defaults(), 16};
+        }
+        int threads = 0;
+        int batch = 1;
+        int ahead = 0;
+        boolean spin = true;
+        for (String part : mode.split("\\+")) {
+            int v = Integer.parseInt(part.substring(1));
+            switch (part.charAt(0)) {
+                case 't' -> threads = v;
+                case 'b' -> batch = v;
+                case 'a' -> ahead = v;
+                case 's' -> spin = v != 0;
+                default -> throw new IllegalArgumentException("mode " + mode + ": before, after, or tN+bN+aN");
+            }
+        }
+        return new Object[] {new DwPose.Options(threads, batch, "auto", spin), ahead};
+    }
+
+    private static String threads(String mode, int cores) {
+        int t = ((DwPose.Options) mode(mode, cores)[0]).threads();
+        return t == 0 ? "ORT default" : Integer.toString(t);
+    }
+
+    private static long processCpuNanos() {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            return os.getProcessCpuTime();
         }
         return 0;
     }

@@ -6,10 +6,17 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.translate.NoBatchifyTranslator;
 import ai.djl.translate.TranslatorContext;
 import io.xdyna.pose.image.RgbImage;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 
-/** DWPose whole-body network: {@link TopDownCrop} in, {@link SimccDecoder} out (133 points in picture pixels). */
-final class PoseTranslator implements NoBatchifyTranslator<PoseTranslator.Request, WholeBody> {
-    private static final String CROP = "crop";
+/**
+ * DWPose whole-body network: {@link TopDownCrop} in, {@link SimccDecoder} out (133 points in picture pixels).
+ * One call takes N crops as one {@code [N,3,384,288]} input (N = 1 for a network with a fixed batch of 1);
+ * each crop is prepared and decoded exactly as on its own.
+ */
+final class PoseTranslator implements NoBatchifyTranslator<List<PoseTranslator.Request>, List<WholeBody>> {
+    private static final String CROPS = "crops";
 
     /** One person: the picture and the person's box in it. */
     record Request(RgbImage image, Box box) {
@@ -26,17 +33,28 @@ final class PoseTranslator implements NoBatchifyTranslator<PoseTranslator.Reques
     }
 
     @Override
-    public NDList processInput(TranslatorContext ctx, Request input) {
-        TopDownCrop.Input in = TopDownCrop.of(input.image(), input.box(), width, height);
-        ctx.setAttachment(CROP, in);
-        return new NDList(ctx.getNDManager().create(in.chw(), new Shape(1, 3, height, width)));
+    public NDList processInput(TranslatorContext ctx, List<Request> input) {
+        int n = input.size();
+        int plane = 3 * width * height;
+        float[] all = new float[n * plane];
+        List<TopDownCrop.Input> crops = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            TopDownCrop.Input in = TopDownCrop.of(input.get(i).image(), input.get(i).box(), width, height);
+            System.arraycopy(in.chw(), 0, all, i * plane, plane);
+            crops.add(in);
+        }
+        ctx.setAttachment(CROPS, crops);
+        return new NDList(ctx.getNDManager().create(all, new Shape(n, 3, height, width)));
     }
 
     @Override
-    public WholeBody processOutput(TranslatorContext ctx, NDList list) {
+    @SuppressWarnings("unchecked")
+    public List<WholeBody> processOutput(TranslatorContext ctx, NDList list) {
         if (list.size() < 2) {
             throw new IllegalStateException("the pose network returned " + list.size() + " outputs, expected simcc_x and simcc_y");
         }
+        List<TopDownCrop.Input> crops = (List<TopDownCrop.Input>) ctx.getAttachment(CROPS);
+        int n = crops.size();
         NDArray a = list.get(0);
         NDArray b = list.get(1);
         long xBins = Math.round(width * splitRatio);
@@ -46,11 +64,20 @@ final class PoseTranslator implements NoBatchifyTranslator<PoseTranslator.Reques
         NDArray x = swapped ? b : a;
         NDArray y = swapped ? a : b;
         long yBins = Math.round(height * splitRatio);
-        if (x.size() != WholeBody.KEYPOINTS * xBins || y.size() != WholeBody.KEYPOINTS * yBins) {
+        if (x.size() != n * WholeBody.KEYPOINTS * xBins || y.size() != n * WholeBody.KEYPOINTS * yBins) {
             throw new IllegalStateException("the pose network returned " + x.getShape() + " and " + y.getShape()
-                    + ", expected [1,133," + xBins + "] and [1,133," + yBins + "]");
+                    + ", expected [" + n + ",133," + xBins + "] and [" + n + ",133," + yBins + "]");
         }
-        return SimccDecoder.decode(x.toFloatArray(), y.toFloatArray(), WholeBody.KEYPOINTS, splitRatio, width, height,
-                (TopDownCrop.Input) ctx.getAttachment(CROP));
+        float[] xs = x.toFloatArray();
+        float[] ys = y.toFloatArray();
+        int xLen = (int) (WholeBody.KEYPOINTS * xBins);
+        int yLen = (int) (WholeBody.KEYPOINTS * yBins);
+        List<WholeBody> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            float[] xi = n == 1 ? xs : Arrays.copyOfRange(xs, i * xLen, (i + 1) * xLen);
+            float[] yi = n == 1 ? ys : Arrays.copyOfRange(ys, i * yLen, (i + 1) * yLen);
+            out.add(SimccDecoder.decode(xi, yi, WholeBody.KEYPOINTS, splitRatio, width, height, crops.get(i)));
+        }
+        return out;
     }
 }

@@ -27,6 +27,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Builds one job's X-Dyna conditions from local input files, independent of Kafka and S3:
@@ -53,6 +58,7 @@ public final class ConditionPipeline {
     private final int maxDecodeSide;
     private final boolean smooth;
     private final int detEvery;
+    private final int decodeAhead;
 
     /**
      * @param smooth pass the (aligned) skeletons through {@link PoseSmoother} (off in the
@@ -67,10 +73,23 @@ public final class ConditionPipeline {
      *     from the previous frame's pose in between (rtmlib's {@code det_frequency}); 1 = every frame
      */
     public ConditionPipeline(DwPose dwpose, int maxDecodeSide, boolean smooth, int detEvery) {
+        this(dwpose, maxDecodeSide, smooth, detEvery, 0);
+    }
+
+    /**
+     * @param decodeAhead decode the driving video on a thread of its own, up to this many frames (cropped,
+     *     resized and JPEG-encoded) ahead of the networks; 0 decodes on the calling thread between network
+     *     calls, as before. The outputs are the same either way.
+     */
+    public ConditionPipeline(DwPose dwpose, int maxDecodeSide, boolean smooth, int detEvery, int decodeAhead) {
         if (detEvery < 1) {
             throw new IllegalArgumentException("detEvery must be at least 1, got " + detEvery);
         }
+        if (decodeAhead < 0) {
+            throw new IllegalArgumentException("decodeAhead must be at least 0, got " + decodeAhead);
+        }
         this.detEvery = detEvery;
+        this.decodeAhead = decodeAhead;
         this.dwpose = dwpose;
         this.maxDecodeSide = maxDecodeSide;
         this.smooth = smooth;
@@ -116,20 +135,39 @@ public final class ConditionPipeline {
         List<PersonPose> poses = new ArrayList<>();
         FaceMaps faceMaps = new FaceMaps();
         PersonTracker tracker = new PersonTracker();
-        VideoDecoder.Result decoded = VideoDecoder.decode(driving, "driving video", selection, maxDecodeSide, (i, raw) -> {
-            RgbImage frame = Crop2Ratio.apply(raw, w, h, Interpolation.LINEAR);
-            out.put(StorageLayout.conditionDriving(jobId, i), ImageCodec.jpeg(frame, JPEG_QUALITY), "image/jpeg");
-            DwPose.Person person = extractPoses || face ? dwpose.mainPerson(frame, tracker, i % detEvery == 0)
-                    : null;
-            poses.add(person == null ? null : person.pose());
-            if (face) {
-                FaceMaps.Maps maps = faceMaps.next(frame, landmarks(person));
-                out.put(StorageLayout.conditionFaceLocal(jobId, i), ImageCodec.png(maps.local()), "image/png");
-                out.put(StorageLayout.conditionFaceGlobal(jobId, i), ImageCodec.png(maps.global()), "image/png");
+        boolean runPose = extractPoses || face;
+        // frames go to the networks in groups of the pose batch (1 = frame by frame, as before)
+        int group = Math.max(dwpose.poseBatch(), dwpose.detectorBatch());
+        FrameGroup consumer = frames -> {
+            List<DwPose.Person> people;
+            if (runPose) {
+                List<RgbImage> images = new ArrayList<>(frames.size());
+                boolean[] detect = new boolean[frames.size()];
+                for (int j = 0; j < frames.size(); j++) {
+                    images.add(frames.get(j).frame());
+                    detect[j] = frames.get(j).index() % detEvery == 0;
+                }
+                people = group == 1 ? Collections.singletonList(dwpose.mainPerson(images.get(0), tracker, detect[0]))
+                        : dwpose.mainPersons(images, tracker, detect);
+            } else {
+                people = Collections.nCopies(frames.size(), null);
             }
-            progress.report(0.05 + 0.65 * Math.min(1.0, (i + 1.0) / expected), "frame " + (i + 1) + " of about " + expected);
-        });
-        int count = decoded.frames();
+            for (int j = 0; j < frames.size(); j++) {
+                Decoded d = frames.get(j);
+                int i = d.index();
+                out.put(StorageLayout.conditionDriving(jobId, i), d.jpeg(), "image/jpeg");
+                DwPose.Person person = people.get(j);
+                poses.add(person == null ? null : person.pose());
+                if (face) {
+                    FaceMaps.Maps maps = faceMaps.next(d.frame(), landmarks(person));
+                    out.put(StorageLayout.conditionFaceLocal(jobId, i), ImageCodec.png(maps.local()), "image/png");
+                    out.put(StorageLayout.conditionFaceGlobal(jobId, i), ImageCodec.png(maps.global()), "image/png");
+                }
+                progress.report(0.05 + 0.65 * Math.min(1.0, (i + 1.0) / expected),
+                        "frame " + (i + 1) + " of about " + expected);
+            }
+        };
+        int count = decodeDriving(driving, selection, w, h, group, consumer);
 
         Path preview = Files.createTempFile(workDir, jobId + "-preview", ".mp4");
         try {
@@ -147,6 +185,101 @@ public final class ConditionPipeline {
         }
         progress.report(1.0, count + " frames of conditions ready");
         return new Summary(count, w, h, info.fps(), face);
+    }
+
+    /** A selected driving frame after crop2ratio + resize, with its JPEG. */
+    private record Decoded(int index, RgbImage frame, byte[] jpeg) {
+    }
+
+    /** What is done with a group of consecutive decoded frames, in order. */
+    @FunctionalInterface
+    private interface FrameGroup {
+        void accept(List<Decoded> frames) throws Exception;
+    }
+
+    private static final Decoded END = new Decoded(-1, null, null);
+
+    /**
+     * Decodes the driving video's selected frames, crops, resizes and JPEG-encodes each, and hands them to
+     * {@code consumer} in groups of {@code group} consecutive frames (the last one shorter), in order, on
+     * the calling thread. With {@code decodeAhead > 0} the decoding runs on a thread of its own, at most
+     * that many frames ahead (a bounded queue), so it overlaps with the networks; returns the frame count.
+     */
+    private int decodeDriving(Path driving, FrameSelection selection, int w, int h, int group, FrameGroup consumer)
+            throws Exception {
+        if (decodeAhead == 0) {
+            List<Decoded> batch = new ArrayList<>(group);
+            VideoDecoder.Result r = VideoDecoder.decode(driving, "driving video", selection, maxDecodeSide, (i, raw) -> {
+                batch.add(prepare(i, raw, w, h));
+                if (batch.size() == group) {
+                    consumer.accept(List.copyOf(batch));
+                    batch.clear();
+                }
+            });
+            if (!batch.isEmpty()) {
+                consumer.accept(List.copyOf(batch));
+            }
+            return r.frames();
+        }
+        BlockingQueue<Decoded> queue = new ArrayBlockingQueue<>(Math.max(decodeAhead, group));
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicReference<Throwable> decodeError = new AtomicReference<>();
+        int[] frames = {0};
+        Thread decoder = new Thread(() -> {
+            try {
+                frames[0] = VideoDecoder.decode(driving, "driving video", selection, maxDecodeSide, (i, raw) -> {
+                    Decoded d = prepare(i, raw, w, h);
+                    while (!queue.offer(d, 100, TimeUnit.MILLISECONDS)) {
+                        if (stop.get()) {
+                            throw new InterruptedException("pose stage stopped");
+                        }
+                    }
+                }).frames();
+            } catch (Throwable t) {
+                decodeError.set(t);
+            } finally {
+                try {
+                    while (!stop.get() && !queue.offer(END, 100, TimeUnit.MILLISECONDS)) {
+                        // the consumer is still taking frames
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }, "pose-decode");
+        decoder.setDaemon(true);
+        decoder.start();
+        try {
+            List<Decoded> batch = new ArrayList<>(group);
+            while (true) {
+                Decoded d = queue.take();
+                if (d == END) {
+                    break;
+                }
+                batch.add(d);
+                if (batch.size() == group) {
+                    consumer.accept(List.copyOf(batch));
+                    batch.clear();
+                }
+            }
+            Throwable t = decodeError.get();
+            if (t != null) {
+                throw t instanceof Exception e ? e : new RuntimeException(t);
+            }
+            if (!batch.isEmpty()) {
+                consumer.accept(List.copyOf(batch));
+            }
+            return frames[0];
+        } finally {
+            stop.set(true);
+            queue.clear();
+            decoder.join(TimeUnit.SECONDS.toMillis(30));
+        }
+    }
+
+    private static Decoded prepare(int index, RgbImage raw, int w, int h) {
+        RgbImage frame = Crop2Ratio.apply(raw, w, h, Interpolation.LINEAR);
+        return new Decoded(index, frame, ImageCodec.jpeg(frame, JPEG_QUALITY));
     }
 
     /** DWPose's 68 face landmarks in frame pixels, or null when the face was not found. */

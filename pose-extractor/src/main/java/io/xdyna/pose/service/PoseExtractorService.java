@@ -23,9 +23,9 @@ public final class PoseExtractorService {
 
     public static StageService<JobRequest> create(PoseExtractorConfig config) {
         return StageService.builder(Stage.EXTRACT, JobRequest.class, config.common())
-                .model(() -> DwPose.load(PoseBundle.load(config.modelDir())), false)
+                .model(() -> DwPose.load(PoseBundle.load(config.modelDir()), config.poseOptions()), false)
                 .handler(rt -> new ExtractHandler(new ConditionPipeline(rt.model(DwPose.class), config.maxDecodeSide(),
-                        config.smoothPoses(), config.detEvery()), rt.store(), config.common().topics(),
+                        config.smoothPoses(), config.detEvery(), config.decodeAhead()), rt.store(), config.common().topics(),
                         config.workDir()))
                 // before anything is read: a request may only name its own tenant's objects
                 .admission(rt -> r -> config.inputs().check(r, id -> InputPolicy.submittedBy(rt.store(), id)

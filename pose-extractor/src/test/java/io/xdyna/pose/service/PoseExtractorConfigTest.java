@@ -25,6 +25,14 @@ class PoseExtractorConfigTest {
         assertThat(c.workDir().toString()).endsWith("xdyna-pose");
         assertThat(c.common().topics().requests()).isEqualTo("xdyna.jobs.requests");
         assertThat(c.limits()).isEqualTo(new StageLimits(Duration.ofMinutes(15), 5));
+        assertThat(c.detEvery()).isEqualTo(1);
+        assertThat(c.poseThreads()).isEqualTo(Runtime.getRuntime().availableProcessors());
+        assertThat(c.poseBatch()).isEqualTo(8);
+        assertThat(c.decodeAhead()).isEqualTo(16);
+        assertThat(c.poseDevice()).isEqualTo("auto");
+        assertThat(c.poseSpin()).isFalse();
+        assertThat(c.poseOptions()).isEqualTo(new io.xdyna.pose.dwpose.DwPose.Options(
+                Runtime.getRuntime().availableProcessors(), 8, "auto", false));
         assertThat(PoseExtractorConfig.from(new Env(Map.of("XDYNA_STAGE_TIMEOUT", "off"))).limits().timeout())
                 .isZero();
     }
@@ -43,5 +51,18 @@ class PoseExtractorConfigTest {
                 .isInstanceOf(ConfigException.class).hasMessageContaining("XDYNA_MANAGEMENT_PORT");
         assertThatThrownBy(() -> PoseExtractorConfig.from(new Env(Map.of("XDYNA_MAX_DECODE_SIDE", "10"))))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("XDYNA_MAX_DECODE_SIDE");
+    }
+
+    @Test
+    void throughputSettings() {
+        PoseExtractorConfig c = PoseExtractorConfig.from(new Env(Map.of("XDYNA_POSE_THREADS", "3",
+                "XDYNA_POSE_BATCH", "1", "XDYNA_POSE_DECODE_AHEAD", "0", "XDYNA_POSE_DEVICE", "CPU", "XDYNA_POSE_SPIN",
+                "true")));
+        assertThat(c.poseOptions()).isEqualTo(new io.xdyna.pose.dwpose.DwPose.Options(3, 1, "cpu", true));
+        assertThat(c.decodeAhead()).isZero();
+        assertThatThrownBy(() -> PoseExtractorConfig.from(new Env(Map.of("XDYNA_POSE_DEVICE", "tpu"))))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("XDYNA_POSE_DEVICE");
+        assertThatThrownBy(() -> PoseExtractorConfig.from(new Env(Map.of("XDYNA_POSE_BATCH", "0"))))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("XDYNA_POSE_BATCH");
     }
 }

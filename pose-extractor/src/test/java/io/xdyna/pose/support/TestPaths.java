@@ -42,6 +42,11 @@ public final class TestPaths {
         return repoRoot().resolve("pretrained_weights/tiny-dwpose");
     }
 
+    /** tiny-dwpose with a dynamic batch axis on both networks. */
+    public static Path batchBundle() {
+        return repoRoot().resolve("pretrained_weights/tiny-dwpose-batch");
+    }
+
     public static Path nobodyBundle() {
         return repoRoot().resolve("pretrained_weights/tiny-dwpose-nobody");
     }
