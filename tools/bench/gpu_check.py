@@ -463,7 +463,7 @@ def counted_gflop(fn):
 
 def memory_estimate_constants():
     """The constants of MemoryEstimate.java (read from the source, so this stays in step with it)."""
-    consts = {"ACTIVATION_FACTOR": 48, "ACTIVATION_FACTOR_GPU": 12, "ATTENTION_HEADS": 8, "SCORE_TENSORS": 1,
+    consts = {"ACTIVATION_FACTOR": 26, "ACTIVATION_FACTOR_GPU": 12, "ATTENTION_HEADS": 8, "SCORE_TENSORS": 1,
               "JOB_OVERHEAD_BYTES": 256 << 20, "source": "defaults (MemoryEstimate.java not found)"}
     try:
         with open(MEMORY_ESTIMATE_JAVA, encoding="utf-8") as handle:

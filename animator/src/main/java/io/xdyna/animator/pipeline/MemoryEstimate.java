@@ -23,19 +23,26 @@ import java.nio.file.Path;
  * {@code tokens x tokens} score tensor per head and frame at the UNet's first level on top
  * ({@link #SCORE_TENSORS}); and one frame through the VAE decoder (frames are uploaded as they are decoded).
  *
- * <p>Calibrated on the full-size CPU dry run (X-Dyna's classes at half width; animator/README.md,
- * "Full-size dry run") for the activations, and with {@code ./xdyna bench memory} on the tiny bundle
+ * <p>Calibrated on two sizes of the full-size CPU dry run (X-Dyna's classes at half width; animator/README.md,
+ * "Full-size dry run") for the activations and the weight copies, and with {@code ./xdyna bench memory} on the tiny bundle
  * for the per-job overhead and the flat frame count (peak minus loaded resident memory 0.85 GB with one
  * window per call and 2.2 GB with four at 256x448, flat from 96 to 900 frames).
  */
 public final class MemoryEstimate {
     /**
-     * UNet activations in residual volumes, on the CPU: measured on the dry run (animator/README.md): a
-     * 16-frame window at 256x448 with X-Dyna's classes at half width peaked 12.2 GiB above the loaded networks
-     * during the UNet call (up path: skip connections and three transformer blocks per level); less the
-     * 3.49 GB of first-level scores and the conditions, 47.3 residual volumes. 48 keeps a small margin.
+     * UNet activations in residual volumes, on the CPU, fitted with {@link #CPU_WEIGHT_COPIES} on two sizes of
+     * the dry run (X-Dyna's classes at half width; animator/README.md, "Full-size dry run"): a 16-frame window
+     * at 256x448 peaked 12.21 GiB above the loaded networks, 8 frames at 192x320 5.41 GiB. Less the conditions,
+     * latents, first-level scores and decoder frame counted apart, the two peaks give 25.8 residual volumes
+     * and a size-independent 3.05 GiB; 26 is used.
      */
-    static final int ACTIVATION_FACTOR = 48;
+    static final int ACTIVATION_FACTOR = 26;
+    /**
+     * On the CPU, what the two dry-run sizes share whatever the job's size: 3.05 GiB, 0.81 of the bundle's file
+     * bytes (3.75 GiB), which fits oneDNN keeping reordered (blocked-layout) copies of the weights it runs,
+     * made on their first call. Counted as 0.82 of the bundle's bytes; not on a GPU (not measured there).
+     */
+    static final double CPU_WEIGHT_COPIES = 0.82;
     /**
      * The same on a GPU: not measured (no GPU in the task that calibrated the CPU figure). Kept at the earlier
      * 12, which puts X-Dyna's default job (896x512, 16-frame window, float16, fused attention) at about 10 GiB
@@ -87,7 +94,17 @@ public final class MemoryEstimate {
         long scores = m.attentionFused() ? 0
                 : SCORE_TENSORS * windowFrames * ATTENTION_HEADS * latentPixels * latentPixels * dtypeBytes;
         long decode = pixels * 3 * 4 * 64; // one frame through the VAE decoder
-        return conditions + latents + activations + scores + decode + JOB_OVERHEAD_BYTES;
+        long weightCopies = gpu ? 0 : (long) (CPU_WEIGHT_COPIES * bundleBytes(m));
+        return conditions + latents + activations + scores + decode + weightCopies + JOB_OVERHEAD_BYTES;
+    }
+
+    /** The bundle's file bytes as its manifest records them (0 for files it does not size). */
+    static long bundleBytes(BundleManifest m) {
+        long total = 0;
+        for (BundleManifest.FileEntry f : m.files().values()) {
+            total += f.bytes() != null ? f.bytes() : 0;
+        }
+        return total;
     }
 
     /** Throws OUT_OF_MEMORY when the estimate exceeds the limit or the device's memory. */

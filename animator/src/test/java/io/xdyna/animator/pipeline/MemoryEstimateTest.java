@@ -1,7 +1,10 @@
 package io.xdyna.animator.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.xdyna.animator.model.BundleManifest;
 import io.xdyna.animator.model.BundleValidator;
 import io.xdyna.animator.support.TestBundles;
@@ -25,5 +28,22 @@ class MemoryEstimateTest {
         // more windows per call, more activations
         assertThat(MemoryEstimate.bytes(m, 4, 256, 448, 96, true, 4))
                 .isGreaterThan(MemoryEstimate.bytes(m, 4, 256, 448, 96, true, 1));
+    }
+
+    /**
+     * The two sizes the CPU calibration was measured at (animator/README.md, "Full-size dry run": X-Dyna's
+     * classes at half width, peak resident memory above the loaded bundle, {@code tools/bench/fullsize_dryrun.sh
+     * --width-divisor 2}); the bundle's manifest as the export wrote it. Two points fix the two fitted constants,
+     * so this pins the formula to the measurements rather than proving it on a third size.
+     */
+    @Test
+    @DisplayName("on the CPU the estimate is within 5% of the two measured dry-run peaks")
+    void matchesTheMeasuredDryRunPeaks() throws Exception {
+        BundleManifest m = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
+                .readValue(getClass().getResourceAsStream("/memory/dryrun-half-width-manifest.json"),
+                        BundleManifest.class);
+        double gib = 1024.0 * 1024 * 1024;
+        assertThat(MemoryEstimate.bytes(m, 4, 256, 448, 16, true) / gib).isCloseTo(12.21, within(0.05 * 12.21));
+        assertThat(MemoryEstimate.bytes(m, 4, 192, 320, 8, true) / gib).isCloseTo(5.41, within(0.05 * 5.41));
     }
 }
