@@ -2,6 +2,7 @@ package io.xdyna.animator.parallel;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.xdyna.animator.sampling.WindowSplit;
 import io.xdyna.contract.event.Events;
@@ -76,10 +77,31 @@ public final class SplitCoordinator implements Splits.Session {
         int n = batches.size();
         int offered = Math.min(n - 1, (int) Math.ceil(n * (double) helpers / (helpers + 1)));
         long now = System.currentTimeMillis();
+        Shape[] expected = new Shape[offered];
+        try {
+            offer(stepIndex, steps, t, batches, halves, offered, now, expected);
+        } catch (RuntimeException e) {
+            // offering is an optimisation: a broker or store hiccup costs the helpers' share, never the step
+            LOG.warn("job {}: step {}: cannot offer window batches ({}); computing them all here", template.jobId(),
+                    stepIndex + 1, e.toString());
+            return Step.LOCAL;
+        }
+        metrics.offered(offered, helpers);
+        LOG.debug("job {}: step {}: {} of {} window batches offered to up to {} helper(s)", template.jobId(),
+                stepIndex + 1, offered, n, helpers);
+        return new StepSplit(stepIndex, offered, now, expected);
+    }
+
+    /** Writes the inputs and sends the tasks; {@code expected} receives each batch's prediction shape. */
+    private void offer(int stepIndex, int steps, int t, List<List<int[]>> batches, IntFunction<NDArray> halves,
+            int offered, long now, Shape[] expected) {
         for (int b = 0; b < offered; b++) {
             byte[] input;
             NDArray h = halves.apply(b);
             try {
+                long[] dims = h.getShape().getShape().clone();
+                dims[0] *= 2; // both guidance halves
+                expected[b] = new Shape(dims);
                 input = TensorBlob.encode(h);
             } finally {
                 h.close();
@@ -92,10 +114,6 @@ public final class SplitCoordinator implements Splits.Session {
             metrics.sent(input.length);
         }
         publisher.flush();
-        metrics.offered(offered, helpers);
-        LOG.debug("job {}: step {}: {} of {} window batches offered to up to {} helper(s)", template.jobId(),
-                stepIndex + 1, offered, n, helpers);
-        return new StepSplit(stepIndex, offered, now);
     }
 
     /**
@@ -120,13 +138,19 @@ public final class SplitCoordinator implements Splits.Session {
         private final Map<Integer, TaskClaim> claims = new HashMap<>();
         private final Set<Integer> mine = new HashSet<>();
         private long refreshedAt;
+        private boolean degraded;
         private final long startedNanos = System.nanoTime();
         private long localNanos;
 
-        StepSplit(int step, int offered, long offeredAt) {
+        private final Shape[] expected;
+        /** Batches whose helper result could not be used: computed here. */
+        private final Set<Integer> refused = new HashSet<>();
+
+        StepSplit(int step, int offered, long offeredAt, Shape[] expected) {
             this.step = step;
             this.offered = offered;
             this.offeredAt = offeredAt;
+            this.expected = expected;
         }
 
         @Override
@@ -134,13 +158,26 @@ public final class SplitCoordinator implements Splits.Session {
             return batch < offered;
         }
 
-        /** One listing of the step's objects (and the claims without a result), at most every REFRESH_MS. */
+        /**
+         * One listing of the step's objects (and the claims without a result), at most every REFRESH_MS. When
+         * the store fails, the step is degraded: no more helper results, every batch left is computed here.
+         */
         private void refresh() {
             long now = System.currentTimeMillis();
-            if (now - refreshedAt < REFRESH_MS) {
+            if (degraded || now - refreshedAt < REFRESH_MS) {
                 return;
             }
             refreshedAt = now;
+            try {
+                list();
+            } catch (RuntimeException e) {
+                LOG.warn("job {}: step {}: cannot read the helpers' work ({}); computing the rest here",
+                        template.jobId(), step + 1, e.toString());
+                degraded = true;
+            }
+        }
+
+        private void list() {
             keys = new HashSet<>(store.list(StorageLayout.splitStep(template.jobId(), run, step)));
             claims.clear();
             for (int b = 0; b < offered; b++) {
@@ -159,6 +196,10 @@ public final class SplitCoordinator implements Splits.Session {
                 return false;
             }
             refresh();
+            if (degraded || refused.contains(batch)) {
+                mine.add(batch);
+                return true;
+            }
             if (keys.contains(result(batch))) {
                 return false;
             }
@@ -168,8 +209,12 @@ public final class SplitCoordinator implements Splits.Session {
             if (c == null ? now - offeredAt < claimWaitMs : !redo) {
                 return false;
             }
-            TaskClaim.write(store, claim(batch), owner, now);
             mine.add(batch);
+            try {
+                TaskClaim.write(store, claim(batch), owner, now);
+            } catch (RuntimeException e) {
+                degraded = true; // computed here all the same; a helper may duplicate it, with the same bits
+            }
             if (redo) {
                 LOG.info("job {}: step {} batch {}: helper {} stopped renewing its claim; computing it here",
                         template.jobId(), step + 1, batch, c.owner());
@@ -181,13 +226,37 @@ public final class SplitCoordinator implements Splits.Session {
         @Override
         public NDArray result(int batch, NDManager manager) {
             refresh();
-            if (mine.contains(batch) || !keys.contains(result(batch))) {
+            if (degraded || mine.contains(batch) || refused.contains(batch) || !keys.contains(result(batch))) {
                 return null;
             }
-            byte[] bytes = store.get(result(batch));
+            byte[] bytes;
+            try {
+                bytes = store.get(result(batch));
+            } catch (RuntimeException e) {
+                LOG.warn("job {}: step {}: cannot read batch {}'s prediction ({}); computing the rest here",
+                        template.jobId(), step + 1, batch, e.toString());
+                degraded = true;
+                return null;
+            }
             metrics.received(bytes.length);
+            NDArray pred;
+            try {
+                pred = TensorBlob.decode(bytes, manager);
+            } catch (IllegalArgumentException e) {
+                LOG.warn("job {}: step {}: batch {}'s prediction is unreadable ({}); computing it here",
+                        template.jobId(), step + 1, batch, e.getMessage());
+                refused.add(batch);
+                return null;
+            }
+            if (!pred.getShape().equals(expected[batch])) {
+                LOG.warn("job {}: step {}: batch {}'s prediction is {}, expected {}; computing it here",
+                        template.jobId(), step + 1, batch, pred.getShape(), expected[batch]);
+                pred.close();
+                refused.add(batch);
+                return null;
+            }
             metrics.batch("helper");
-            return TensorBlob.decode(bytes, manager);
+            return pred;
         }
 
         @Override
