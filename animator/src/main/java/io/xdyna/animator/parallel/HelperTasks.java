@@ -8,6 +8,7 @@ import io.xdyna.animator.pipeline.AnimationPipeline;
 import io.xdyna.animator.queue.IdleWork;
 import io.xdyna.animator.queue.JobLease;
 import io.xdyna.animator.sampling.SamplingLoop;
+import io.xdyna.animator.service.TensorCodec;
 import io.xdyna.contract.event.ConditionsReady;
 import io.xdyna.contract.event.Events;
 import io.xdyna.contract.event.JobStatus;
@@ -254,11 +255,11 @@ public final class HelperTasks implements IdleWork {
         try (NDManager m = job.prepared().manager().newSubManager()) {
             byte[] bytes = store.get(input);
             metrics.received(bytes.length);
-            NDArray halves = TensorBlob.decode(bytes, m);
+            NDArray halves = TensorCodec.decode(bytes, m);
             NDArray pred = SamplingLoop.predictWindows(pipeline.denoiser(job.prepared(), task.reuseControlNet()), halves,
                     task.timestep(), task.windows());
             pred.attach(m);
-            return TensorBlob.encode(pred);
+            return TensorCodec.encode(pred);
         }
     }
 

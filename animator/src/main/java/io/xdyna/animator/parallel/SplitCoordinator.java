@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.xdyna.animator.sampling.WindowSplit;
+import io.xdyna.animator.service.TensorCodec;
 import io.xdyna.contract.event.Events;
 import io.xdyna.contract.storage.StorageLayout;
 import io.xdyna.shared.kafka.EventPublisher;
@@ -102,7 +103,7 @@ public final class SplitCoordinator implements Splits.Session {
                 long[] dims = h.getShape().getShape().clone();
                 dims[0] *= 2; // both guidance halves
                 expected[b] = new Shape(dims);
-                input = TensorBlob.encode(h);
+                input = TensorCodec.encode(h);
             } finally {
                 h.close();
             }
@@ -241,7 +242,7 @@ public final class SplitCoordinator implements Splits.Session {
             metrics.received(bytes.length);
             NDArray pred;
             try {
-                pred = TensorBlob.decode(bytes, manager);
+                pred = TensorCodec.decode(bytes, manager);
             } catch (IllegalArgumentException e) {
                 LOG.warn("job {}: step {}: batch {}'s prediction is unreadable ({}); computing it here",
                         template.jobId(), step + 1, batch, e.getMessage());

@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.xdyna.animator.sampling.WindowSplit;
+import io.xdyna.animator.service.TensorCodec;
 import io.xdyna.contract.storage.StorageLayout;
 import io.xdyna.shared.config.CommonConfig;
 import io.xdyna.shared.kafka.EventPublisher;
@@ -62,7 +63,7 @@ class SplitCoordinatorIT {
             // batch 1: a prediction of the wrong shape is refused the same way
             try (NDManager scratch = m.newSubManager()) {
                 store.put(StorageLayout.splitResult(JOB, RUN, 1, 1),
-                        TensorBlob.encode(scratch.zeros(new Shape(2, 4, 2, 2, 2))), "application/octet-stream");
+                        TensorCodec.encode(scratch.zeros(new Shape(2, 4, 2, 2, 2))), "application/octet-stream");
             }
             Thread.sleep(SplitCoordinator.REFRESH_MS + 10);
             assertThat(step.result(1, m)).isNull();
@@ -73,7 +74,7 @@ class SplitCoordinatorIT {
             // a good prediction is used as it is, bit for bit
             WindowSplit.Step next = coordinator.begin(2, 3, 999, batches, b -> halves(m));
             NDArray good = m.randomNormal(new Shape(2, 4, 3, 2, 2));
-            store.put(StorageLayout.splitResult(JOB, RUN, 2, 0), TensorBlob.encode(good), "application/octet-stream");
+            store.put(StorageLayout.splitResult(JOB, RUN, 2, 0), TensorCodec.encode(good), "application/octet-stream");
             Thread.sleep(SplitCoordinator.REFRESH_MS + 10);
             NDArray read = next.result(0, m);
             assertThat(read.toFloatArray()).containsExactly(good.toFloatArray());
