@@ -177,8 +177,9 @@ public final class HelperTasks implements IdleWork {
             try {
                 if (drillDelayMs > 0) {
                     Thread.sleep(drillDelayMs);
-                    if (staleReason(task).isPresent()) {
-                        throw new StaleTask(staleReason(task).orElse("stale"));
+                    Optional<String> late = staleReason(task);
+                    if (late.isPresent()) {
+                        throw new StaleTask(late.get());
                     }
                 }
                 byte[] result = compute(task);

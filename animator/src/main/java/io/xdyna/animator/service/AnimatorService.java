@@ -29,6 +29,8 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.KafkaShareConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,11 +52,13 @@ public final class AnimatorService {
 
     public static StageService<ConditionsReady> create(AnimatorConfig config) {
         String owner = instanceId();
+        // asked once at start by whichever of the handler and the job source is built first
+        Supplier<Boolean> splitting = memoize(() -> splitting(config));
         return StageService.builder(Stage.ANIMATE, ConditionsReady.class, config.common())
                 .model(() -> loadModels(config), true)
                 .handler(rt -> {
                     JobLeases leases = leases(config, rt, owner);
-                    Splits splits = !splitting(config) ? Splits.OFF : Splits.coordinators(rt.store(), rt.publisher(),
+                    Splits splits = !splitting.get() ? Splits.OFF : Splits.coordinators(rt.store(), rt.publisher(),
                             config.common().topics().animatorTasks(), new IdleAnimators(rt.store(), owner,
                                     config.leaseTtl()), config.split(), config.splitClaimWait(), config.leaseTtl(),
                             owner, leases::read, rt.metrics());
@@ -63,7 +67,7 @@ public final class AnimatorService {
                 })
                 .localAttempts(LOCAL_ATTEMPTS)
                 .limits(config.limits())
-                .source((rt, processor) -> queue(config, rt, processor, owner))
+                .source((rt, processor) -> queue(config, rt, processor, owner, splitting.get()))
                 .build();
     }
 
@@ -84,6 +88,11 @@ public final class AnimatorService {
         return true;
     }
 
+    private static <T> Supplier<T> memoize(Supplier<T> source) {
+        AtomicReference<T> value = new AtomicReference<>();
+        return () -> value.updateAndGet(v -> v != null ? v : source.get());
+    }
+
     private static AnimationPipeline pipeline(AnimatorConfig config, StageService.Runtime rt) {
         return new AnimationPipeline(rt.model(AnimatorModels.class), new PipelineOptions(config.reuseControlNet(),
                 config.memoryLimitBytes(), config.windowBatch()));
@@ -98,8 +107,9 @@ public final class AnimatorService {
      * While idle, this animator helps other animators' jobs (window-parallel sampling), unless
      * {@code XDYNA_SPLIT=off}.
      */
-    private static IdleWork helper(AnimatorConfig config, StageService.Runtime rt, JobLeases leases) {
-        if (!splitting(config)) {
+    private static IdleWork helper(AnimatorConfig config, StageService.Runtime rt, JobLeases leases,
+            boolean splitting) {
+        if (!splitting) {
             return IdleWork.NONE;
         }
         String group = config.common().topics().animatorTaskGroup();
@@ -136,7 +146,7 @@ public final class AnimatorService {
     }
 
     private static LeasedQueue queue(AnimatorConfig config, StageService.Runtime rt,
-            JobProcessor<ConditionsReady> processor, String owner) {
+            JobProcessor<ConditionsReady> processor, String owner, boolean splitting) {
         AnimatorQueue.Processor run = (r, finalDelivery, stopping) -> processor.process(r.topic(), r.partition(),
                 r.offset(), r.key(), r.value(), finalDelivery, stopping);
         AnimatorQueue.Processor overLimit = (r, finalDelivery, stopping) -> {
@@ -157,7 +167,7 @@ public final class AnimatorService {
         AnimatorQueue queue = new AnimatorQueue("animator", topic, KafkaSetup.shareConsumer(config.common().kafkaBootstrap(),
                 config.shareGroup(), rt.clientId()), run, overLimit,
                 (id, lease) -> skipReason(config, rt, id, lease), leases, config.maxDeliveries(), Duration.ofSeconds(30),
-                rt.metrics(), helper(config, rt, leases));
+                rt.metrics(), helper(config, rt, leases, splitting));
         return new LeasedQueue(queue, reaper, topic + " as share group " + config.shareGroup() + " (animator "
                 + leases.owner() + ", model " + rt.model(AnimatorModels.class).manifest().modelId() + ", lease ttl "
                 + config.leaseTtl() + ", window split " + config.split() + ")");
